@@ -1,0 +1,37 @@
+/*
+ * Small helpers: clocks, random ids, encodings, constant-time comparison and
+ * bounded string copies.
+ */
+#ifndef CORE_UTIL_H
+#define CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define UUID_STR_LEN 37 /* 36 chars + NUL */
+
+int64_t now_ms(void);  /* wall clock, Unix epoch milliseconds */
+int64_t mono_ms(void); /* monotonic milliseconds */
+int64_t mono_us(void);
+
+/* Time-ordered UUIDv7 (RFC 9562), lower-case, out has UUID_STR_LEN bytes. */
+void uuid_v7(char out[UUID_STR_LEN]);
+void random_bytes(void *p, size_t n);
+/* n random bytes as base64url without padding; out needs 4*n/3+2 bytes. */
+void random_token(char *out, size_t outsz, size_t n);
+
+void hex_encode(const unsigned char *in, size_t n, char *out); /* out: 2n+1 */
+/* base64url without padding; out needs ((n+2)/3)*4+1 bytes. Returns length. */
+size_t b64url_encode(const unsigned char *in, size_t n, char *out);
+
+int ct_equal(const void *a, const void *b, size_t n);
+
+/* Copy with truncation, always NUL-terminates; returns strlen(src). */
+size_t str_copy(char *dst, size_t size, const char *src);
+int str_has_prefix(const char *s, const char *prefix);
+int str_eq_nocase(const char *a, const char *b);
+/* Strict integer parse of the whole string; 0 on success. */
+int str_to_i64(const char *s, int64_t *out);
+
+#endif

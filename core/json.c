@@ -89,9 +89,21 @@ cJSON *json_parse(const char *s, size_t n, int max_depth, struct err *e)
 		return NULL;
 	}
 	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 1);
+	cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+	if (root && end) {
+		/* Only whitespace may follow the value. */
+		while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+			end++;
+		if (end != s + n) {
+			cJSON_Delete(root);
+			root = NULL;
+		}
+	}
 	if (!root) {
-		size_t off = end && end >= s ? (size_t)(end - s) : 0;
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = end && end >= s && end <= s + n ? (size_t)(end - s) :
+			     at && at >= s && at <= s + n   ? (size_t)(at - s) :
+							      0;
 		err_setc(e, ERR_INVALID, "invalid_json", NULL, "malformed JSON near byte %zu", off);
 		return NULL;
 	}

@@ -98,7 +98,7 @@ void random_token(char *out, size_t outsz, size_t n)
 	unsigned char raw[128];
 	if (n > sizeof(raw))
 		n = sizeof(raw);
-	if (outsz < ((n + 2) / 3) * 4 + 1) {
+	if (outsz < (4 * n + 2) / 3 + 1) { /* unpadded base64url length + NUL */
 		if (outsz)
 			out[0] = '\0';
 		return;

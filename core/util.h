@@ -18,7 +18,7 @@ int64_t mono_us(void);
 /* Time-ordered UUIDv7 (RFC 9562), lower-case, out has UUID_STR_LEN bytes. */
 void uuid_v7(char out[UUID_STR_LEN]);
 void random_bytes(void *p, size_t n);
-/* n random bytes as base64url without padding; out needs 4*n/3+2 bytes. */
+/* n random bytes as base64url without padding; out needs (4n+2)/3+1 bytes. */
 void random_token(char *out, size_t outsz, size_t n);
 
 void hex_encode(const unsigned char *in, size_t n, char *out); /* out: 2n+1 */

@@ -1,0 +1,13 @@
+/*
+ * REST handlers, one file per resource. Each handler parses, authorizes,
+ * acts through auth/, db/ or engine/, and renders JSON; it never writes SQL.
+ */
+#ifndef API_API_H
+#define API_API_H
+
+struct req;
+
+/* setup.c */
+int api_setup_create(struct req *r);
+
+#endif

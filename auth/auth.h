@@ -1,0 +1,80 @@
+/*
+ * Authentication and access: passwords, the one-time owner set-up token,
+ * (later) tokens, sessions, API keys, the RBAC matrix and quotas.
+ *
+ * Secrets handled here (passwords, tokens) are never logged and never
+ * returned after creation; only their hashes are stored.
+ */
+#ifndef AUTH_AUTH_H
+#define AUTH_AUTH_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct db;
+
+/* ---- passwords ------------------------------------------------------------ */
+
+#define PASSWORD_MIN_LEN 12
+#define PASSWORD_MAX_LEN 1024 /* bytes; never truncated */
+#define PASSWORD_HASH_MAX 128
+
+/* Policy check (length, UTF-8, common passwords): ERR_INVALID with field
+ * "password" and a message that says what to change. */
+int password_check_policy(const char *password, struct err *e);
+/* argon2id; out has PASSWORD_HASH_MAX bytes. Concurrency is capped. */
+int password_hash(const char *password, char out[PASSWORD_HASH_MAX], struct err *e);
+/* 1 if it matches, 0 if not. */
+int password_verify(const char *hash, const char *password);
+
+/* ---- JWT (guarded libjwt) ------------------------------------------------------ */
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* Verify signature and shape with the algorithm pinned ("HS256", "RS256",
+ * "ES256"); *claims gets the payload (caller frees). kid headers are refused
+ * unless allow_kid. Every failure is ERR_UNAUTHORIZED. */
+int jwt_verify_pinned(const char *token, const char *alg, const unsigned char *key,
+		      size_t keylen, int allow_kid, cJSON **claims, struct err *e);
+/* The kid header after the same shape checks (for JWKS lookups). */
+int jwt_header_kid(const char *token, const char *alg, char *kid, size_t kidsz, struct err *e);
+/* iss, aud (string or array), exp (required), nbf and iat, with leeway. */
+int jwt_check_claims(const cJSON *claims, const char *iss, const char *aud, int64_t now_s,
+		     int leeway_s, struct err *e);
+/* Sign claims; returns a malloc'd token or NULL. */
+char *jwt_sign(const char *alg, const unsigned char *key, size_t keylen, const cJSON *claims);
+
+/* ---- first-run set-up ------------------------------------------------------- */
+
+#define SETUP_TOKEN_LEN 44
+
+/* When no owner exists: create a new one-time token valid for ttl_s seconds,
+ * store its hash, and copy the token to out. *created is 0 when an owner
+ * exists already (and no token is made). */
+int setup_token_issue(struct db *db, int ttl_s, char out[SETUP_TOKEN_LEN], int *created,
+		      struct err *e);
+/* 0 if token is the current, unexpired set-up token; ERR_NOT_FOUND otherwise. */
+int setup_token_check(struct db *db, const char *token, struct err *e);
+int setup_token_consume(struct db *db, struct err *e);
+
+struct setup_result;
+struct setup_request {
+	const char *token;
+	const char *tenant_name;
+	const char *user_name;
+	const char *email;
+	const char *password;
+};
+/* Validate, check the token, hash the password and create the first tenant,
+ * default workspace and owner in one transaction; then retire the token.
+ * A wrong token or an existing owner is ERR_NOT_FOUND (the page is gone). */
+struct setup_created {
+	char slug[64];   /* the tenant's slug */
+	char email[256]; /* normalized (lower-case) */
+};
+int setup_owner_create(struct db *db, const struct setup_request *in, struct setup_result *out,
+		       struct setup_created *created, struct err *e);
+
+#endif

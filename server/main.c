@@ -1,0 +1,218 @@
+/*
+ * parallax: the one binary. Subcommands: serve, migrate, config check,
+ * version, help. Startup errors print one line naming the key and the
+ * problem, and exit non-zero.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "server/server.h"
+#include "auth/auth.h"
+#include "db/db.h"
+#include "core/core.h"
+
+static int fail(const struct err *e)
+{
+	fprintf(stderr, "parallax: %s\n", e->msg[0] ? e->msg : err_default_slug(e->code));
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: parallax <command> [options]\n\n"
+		   "commands:\n"
+		   "  serve          run the HTTP API, dashboard and workers\n"
+		   "  migrate        apply database migrations and exit\n"
+		   "  config check   validate the configuration (and reach the database)\n"
+		   "  version        print the version\n"
+		   "  help           this text and every option\n");
+}
+
+/* Load config from argv[argi..]; every remaining argument is an error. */
+static int load_config(struct config *cfg, int argc, char **argv, int argi, struct err *e)
+{
+	int rc = config_load(cfg, argc, argv, &argi, e);
+	if (rc)
+		return rc;
+	if (argi < argc)
+		return err_set(e, ERR_INVALID, argv[argi], "%.64s: unexpected argument", argv[argi]);
+	log_min_level = log_level_parse(cfg->log_level);
+	return config_check_paths(cfg, e);
+}
+
+static int open_pool(const struct config *cfg, struct db_pool **pool, struct err *e)
+{
+	char *url = config_db_url(cfg);
+	int rc = 0;
+	*pool = db_pool_open(url, cfg->db_pool_size, e);
+	if (!*pool) {
+		rc = e->code ? e->code : ERR_UNAVAILABLE;
+		err_set(e, rc, "db", "db: %s", e->msg);
+	}
+	free(url);
+	return rc;
+}
+
+/* Migrate, then issue the set-up token when nobody owns the installation. */
+static int prepare_database(struct app *app, char token[SETUP_TOKEN_LEN], int *created,
+			    struct err *e)
+{
+	struct db *db = NULL;
+	int rc, applied = 0;
+	if ((rc = db_acquire(app->pool, 10000, &db, e)))
+		return err_set(e, rc, "db", "db: %s", e->msg);
+	if ((rc = db_migrate(db, &applied, e))) {
+		err_set(e, rc, "db", "db: migration failed: %s", e->msg);
+		goto out;
+	}
+	if (applied)
+		log_fmt(LOG_INFO, "db", "applied %d migration(s)", applied);
+	rc = setup_token_issue(db, app->cfg->setup_token_ttl_s, token, created, e);
+out:
+	db_release(db);
+	return rc;
+}
+
+static int cmd_serve(int argc, char **argv, int argi)
+{
+	struct config cfg;
+	struct app app;
+	struct err e;
+	char token[SETUP_TOKEN_LEN];
+	int created = 0, sig = 0, ret = 1;
+	sigset_t set;
+	err_clear(&e);
+	memset(&app, 0, sizeof(app));
+	app.cfg = &cfg;
+	app.started_ms = now_ms();
+	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &app.pool, &e) ||
+	    prepare_database(&app, token, &created, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	/* Block the stop signals before any thread starts; main waits for them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	metrics_init();
+	if (http_start(&app, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	printf("Parallax %s listening on %s\n", PARALLAX_VERSION, app.base_url);
+	if (created)
+		printf("No owner yet. Open this one-time link to create the owner account:\n"
+		       "  %s/setup?token=%s\n", app.base_url, token);
+	fflush(stdout);
+	sodium_memzero(token, sizeof(token));
+	log_kv(LOG_INFO, "server", "started", "url", app.base_url, NULL);
+	sigwait(&set, &sig);
+	log_kv(LOG_INFO, "server", "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+	app.draining = 1;
+	http_stop(&app); /* stops accepting and waits for in-flight requests */
+	ret = 0;
+out:
+	http_stop(&app);
+	db_pool_close(app.pool);
+	config_release(&cfg);
+	if (!ret)
+		log_kv(LOG_INFO, "server", "stopped", NULL);
+	return ret;
+}
+
+static int cmd_migrate(int argc, char **argv, int argi)
+{
+	struct config cfg;
+	struct err e;
+	struct db_pool *pool = NULL;
+	struct db *db = NULL;
+	int applied = 0, ret = 1;
+	err_clear(&e);
+	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e) ||
+	    db_acquire(pool, 10000, &db, &e) || db_migrate(db, &applied, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	printf("migrations: %d applied, schema at version %d\n", applied,
+	       db_migrations_latest(db_dialect(db)));
+	ret = 0;
+out:
+	if (db)
+		db_release(db);
+	db_pool_close(pool);
+	config_release(&cfg);
+	return ret;
+}
+
+static int cmd_config_check(int argc, char **argv, int argi)
+{
+	struct config cfg;
+	struct err e;
+	struct db_pool *pool = NULL;
+	struct db *db = NULL;
+	int ret = 1;
+	err_clear(&e);
+	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e) ||
+	    db_acquire(pool, 10000, &db, &e) || db_ping(db, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	printf("configuration OK\n");
+	ret = 0;
+out:
+	if (db)
+		db_release(db);
+	db_pool_close(pool);
+	config_release(&cfg);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "parallax: libsodium failed to initialize\n");
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("parallax %s\n", PARALLAX_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		printf("\n");
+		config_print_help();
+		return 0;
+	}
+	mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!strcmp(cmd, "serve"))
+		ret = cmd_serve(argc, argv, 2);
+	else if (!strcmp(cmd, "migrate"))
+		ret = cmd_migrate(argc, argv, 2);
+	else if (!strcmp(cmd, "config") && argc > 2 && !strcmp(argv[2], "check"))
+		ret = cmd_config_check(argc, argv, 3);
+	else {
+		fprintf(stderr, "parallax: unknown command '%s'\n", cmd);
+		usage(stderr);
+		ret = 2;
+	}
+	curl_global_cleanup();
+	mg_exit_library();
+	return ret;
+}

@@ -1,0 +1,66 @@
+/*
+ * The route table: every HTTP route, its permission, body kind and handler,
+ * declared once. The dispatcher, the OpenAPI document and the route-walking
+ * tests all read this table.
+ */
+#include <string.h>
+
+#include "server/server.h"
+#include "api/api.h"
+#include "web/web.h"
+#include "core/core.h"
+
+#define PUBLIC ACCESS_PUBLIC, 0, 0
+
+const struct route routes[] = {
+	{ "GET", "/health/live", PUBLIC, BODY_NONE, handle_health_live,
+	  "Liveness: the process answers", "operations" },
+	{ "GET", "/health/ready", PUBLIC, BODY_NONE, handle_health_ready,
+	  "Readiness: database reachable and migrated", "operations" },
+	{ "GET", "/metrics", PUBLIC, BODY_NONE, handle_metrics,
+	  "Prometheus metrics", "operations" },
+	{ "GET", "/api/v1/openapi.json", PUBLIC, BODY_NONE, handle_openapi,
+	  "This API's OpenAPI document", "operations" },
+	{ "GET", "/static/*", PUBLIC, BODY_NONE, handle_static,
+	  "Embedded static assets (CSS, JavaScript, images)", "assets" },
+	{ "POST", "/api/v1/setup", PUBLIC, BODY_JSON, api_setup_create,
+	  "Create the first tenant and owner with the one-time set-up token", "setup" },
+	{ "GET", "/setup", PUBLIC, BODY_NONE, web_setup_page,
+	  "First-run set-up form", "setup" },
+	{ "POST", "/setup", PUBLIC, BODY_FORM, web_setup_submit,
+	  "First-run set-up form submission", "setup" },
+};
+
+const size_t routes_count = sizeof(routes) / sizeof(routes[0]);
+
+/*
+ * Match a decoded path against "/a/{x}/b". A "{name}" segment matches one
+ * non-empty segment; a final "*" matches the rest (possibly empty). The
+ * captured values point into the arena.
+ */
+int route_match(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	while (*p) {
+		if (p[0] == '*' && p[1] == '\0') {
+			if (r->nparams < REQ_MAX_PARAMS)
+				r->params[r->nparams++] = arena_strdup(r->arena, s);
+			return 1;
+		}
+		if (*p == '{') {
+			const char *pe = strchr(p, '}');
+			size_t n = strcspn(s, "/");
+			if (!pe || n == 0 || r->nparams >= REQ_MAX_PARAMS)
+				return 0;
+			r->params[r->nparams++] = arena_strndup(r->arena, s, n);
+			p = pe + 1;
+			s += n;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}

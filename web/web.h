@@ -1,0 +1,20 @@
+/*
+ * The dashboard: server-rendered HTML pages. Everything written into a page
+ * goes through html_escape() (or, later, the template renderer, which
+ * escapes by default).
+ */
+#ifndef WEB_WEB_H
+#define WEB_WEB_H
+
+struct buf;
+struct req;
+
+/* Escape for HTML text and double-quoted attribute values. */
+void html_escape(struct buf *out, const char *s);
+/* 1 if the request's Origin (when sent) is this server's own origin. */
+int web_same_origin(struct req *r);
+
+int web_setup_page(struct req *r);
+int web_setup_submit(struct req *r);
+
+#endif

@@ -1,0 +1,25 @@
+// Playwright fixtures: `server` is a fresh parallax (its own data directory and database,
+// so its set-up link is unused) started with the API suite's helper; `baseURL` points at it.
+// Teardown stops it and fails the test on a non-zero exit or a sanitizer report.
+import { test as base, expect } from '@playwright/test';
+import { startServer } from '../api/helpers/server.mjs';
+
+export const test = base.extend({
+	server: async ({}, use, testInfo) => {
+		const server = await startServer();
+		try {
+			await use(server);
+		} finally {
+			try {
+				await server.stop();
+			} finally {
+				await testInfo.attach('server-stderr.log', { body: server.stderr(), contentType: 'text/plain' });
+			}
+		}
+	},
+	baseURL: async ({ server }, use) => {
+		await use(server.url);
+	},
+});
+
+export { expect };

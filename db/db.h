@@ -19,10 +19,17 @@
  * - Write transactions use db_begin(db, DB_TX_WRITE): BEGIN IMMEDIATE on
  *   SQLite (a deferred read-then-write fails at once with SQLITE_BUSY,
  *   ignoring busy_timeout), plain BEGIN on PostgreSQL.
+ * - A failed statement poisons the open transaction on both backends (as
+ *   PostgreSQL does natively): later statements fail with ERR_INTERNAL and
+ *   db_commit() rolls back and returns the first error's code. Use ON
+ *   CONFLICT clauses, not caught errors, for "insert or keep".
+ * - Statements are cached per connection by SQL text, so pass constant SQL
+ *   strings; building SQL from values is never needed (bind them).
  */
 #ifndef DB_DB_H
 #define DB_DB_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,10 +77,12 @@ struct db {
 	struct db_pool *pool;
 	int in_tx;
 	int broken; /* set by a driver when the connection must not be reused */
+	int tx_err; /* first error code inside the open transaction, 0 if none */
 };
 
 struct db_stmt {
 	struct db *db;
+	int started; /* stepped since prepare/reset (query accounting) */
 };
 
 /* --- pool ---------------------------------------------------------------- */
@@ -96,6 +105,10 @@ void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
 /* Validate a URL's shape without connecting (config check). */
 int db_url_check(const char *url, struct err *e);
 
+/* One connection outside any pool (tools, tests); db_close() closes it. */
+int db_open(const char *url, struct db **out, struct err *e);
+void db_close(struct db *db);
+
 /* --- statements ------------------------------------------------------------ */
 
 enum db_dialect db_dialect(const struct db *db);
@@ -105,8 +118,10 @@ int db_prepare(struct db *db, const char *sql, struct db_stmt **out, struct err 
  * Bind by a format string, one character per parameter, starting at 1:
  *   's' const char * (NULL binds NULL)   'i' int64_t   'd' double
  *   'b' int (boolean 0/1)                'n' NULL (no argument consumed)
+ * 'i' reads an int64_t from the varargs: cast int expressions, (int64_t)n.
  */
 int db_bindf(struct db_stmt *st, const char *fmt, ...);
+int db_vbindf(struct db_stmt *st, const char *fmt, va_list ap);
 int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
 int db_bind_double(struct db_stmt *st, int idx, double v);
@@ -126,6 +141,13 @@ void db_finalize(struct db_stmt *st);
 int db_execf(struct db *db, struct err *e, int64_t *changes, const char *sql, const char *fmt,
 	     ...);
 
+/* prepare + bindf + first row's column 0 as int64: 0 with *out set, or
+ * ERR_NOT_FOUND (no row, *out untouched), or another error. */
+int db_query_int64(struct db *db, struct err *e, int64_t *out, const char *sql, const char *fmt,
+		   ...);
+/* *exists = 1 if a table of that name exists (in the current schema on PostgreSQL). */
+int db_table_exists(struct db *db, const char *table, int *exists, struct err *e);
+
 int db_begin(struct db *db, enum db_tx kind, struct err *e);
 int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);
@@ -139,5 +161,8 @@ int db_migrate(struct db *db, int *applied, struct err *e);
 /* Latest embedded version, and the version recorded in the database. */
 int db_migrations_latest(enum db_dialect d);
 int db_schema_version(struct db *db, int *version, struct err *e);
+
+/* Entity stores (SQL written once per entity) live behind the same header. */
+#include "db/store.h"
 
 #endif

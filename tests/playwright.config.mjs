@@ -12,7 +12,7 @@ export default defineConfig({
 	forbidOnly: !!process.env.CI,
 	retries: 0,
 	timeout: 60_000,
-	expect: { timeout: 10_000 },
+	expect: { timeout: 5_000 },
 	use: {
 		headless: true,
 		screenshot: 'only-on-failure',

@@ -212,10 +212,15 @@ describe(`HTTP basics [${backend}]`, () => {
 			for (const m of ops) {
 				assert.equal(typeof item[m].responses, 'object', `${m.toUpperCase()} ${p} has responses`);
 			}
-			// Each listed parameterless GET is really routed.
-			if (item.get && !p.includes('{')) {
-				const g = await get(server, p);
-				assert.ok(![404, 405].includes(g.status), `GET ${p} is in openapi.json but answers ${g.status}`);
+			// Each listed path is really routed: a method it does not list answers 405 (not
+			// 404) and Allow names the listed ones.
+			const concrete = p.replace(/\{[^}]+\}/g, 'test').replace(/\*/g, 'test');
+			const other = ['patch', 'put', 'delete', 'post', 'get'].find((m) => !item[m]);
+			const r2 = await request(server, other.toUpperCase(), concrete);
+			assert.equal(r2.status, 405, `${other.toUpperCase()} ${concrete} (${p} is in openapi.json): ${r2.status} ${r2.text}`);
+			const allow = (r2.headers.allow || '').split(/\s*,\s*/);
+			for (const m of ops.filter((x) => x !== 'head' && x !== 'options')) {
+				assert.ok(allow.includes(m.toUpperCase()), `Allow for ${concrete} lacks ${m.toUpperCase()}: ${r2.headers.allow}`);
 			}
 		}
 	});
@@ -490,17 +495,6 @@ describe(`first-run set-up [${backend}]`, () => {
 		assertSecurityHeaders(r, 'GET /setup');
 	});
 
-	test('POST /setup (form) without a valid CSRF token is refused and creates nothing', async () => {
-		const form = new URLSearchParams({ ...valid(), csrf: 'forged' }).toString();
-		const r = await post(server, '/setup', {
-			body: form,
-			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		});
-		assert.ok([400, 403].includes(r.status), `status ${r.status}`);
-		// Still no owner: the form is still offered.
-		assert.equal((await get(server, `/setup?token=${encodeURIComponent(server.setupToken)}`)).status, 200);
-	});
-
 	test('POST /api/v1/setup with a wrong or missing token answers 404', async () => {
 		assertJsonError(await post(server, '/api/v1/setup', { json: { ...valid(), token: 'wrong-token' } }), 404, 'not_found', 'wrong token');
 		const { token, ...noToken } = valid();
@@ -569,6 +563,42 @@ describe(`first-run set-up [${backend}]`, () => {
 			await server.db.drop();
 			await rm(server.dataDir, { recursive: true, force: true });
 		}
+	});
+});
+
+describe(`set-up form CSRF [${backend}]`, () => {
+	// A server of its own: if the forged form went through, it would create the owner and
+	// spoil the other set-up tests.
+	let server;
+	before(async () => {
+		server = await startServer();
+	});
+	after(async () => {
+		await server?.stop().catch(() => {});
+	});
+
+	test('POST /setup (form) without a valid CSRF token is refused and creates nothing', async () => {
+		const fields = {
+			token: server.setupToken,
+			tenant_name: 'Forged Inc',
+			name: 'Mallory',
+			email: 'mallory@example.com',
+			password: strongPassword(),
+		};
+		for (const extra of [{}, { csrf: 'forged' }, { csrf: '' }]) {
+			const form = new URLSearchParams({ ...fields, ...extra }).toString();
+			const r = await post(server, '/setup', {
+				body: form,
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+			});
+			assert.ok([400, 403].includes(r.status), `csrf ${JSON.stringify(extra.csrf)}: status ${r.status}`);
+		}
+		// Still no owner: the form is still offered.
+		assert.equal((await get(server, `/setup?token=${encodeURIComponent(server.setupToken)}`)).status, 200);
+	});
+
+	test('server shuts down cleanly on SIGTERM (exit 0, no sanitizer report)', async () => {
+		await server.stop();
 	});
 });
 

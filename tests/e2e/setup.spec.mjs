@@ -28,14 +28,15 @@ for (const javaScriptEnabled of [true, false]) {
 			const res = await page.goto(setupPath);
 			expect(res.status()).toBe(200);
 			await expect(page.locator('form')).toBeVisible();
-			await expect(page.locator('input[name="csrf"]')).toHaveCount(1);
-			await expect(page.locator('input[name="token"]')).toHaveValue(server.setupToken);
-			await expect(page.locator('input[name="password"]')).toHaveAttribute('type', 'password');
-
 			await fillSetupForm(page, strongPassword());
+			// The artifact: the filled-in set-up page (e2e/test-results/<test>/setup-page.png).
 			const shot = testInfo.outputPath('setup-page.png');
 			await page.screenshot({ path: shot, fullPage: true });
 			await testInfo.attach('setup-page', { path: shot, contentType: 'image/png' });
+
+			await expect(page.locator('input[name="csrf"]')).toHaveCount(1);
+			await expect(page.locator('input[name="token"]')).toHaveValue(server.setupToken);
+			await expect(page.locator('input[name="password"]')).toHaveAttribute('type', 'password');
 			expect(consoleErrors, 'console errors (CSP violations, scripts) on the set-up page').toEqual([]);
 
 			const [post] = await Promise.all([

@@ -685,6 +685,23 @@ describe(`command line [${backend}]`, () => {
 		assertOneLineError(await runParallax(['serve', '--port', '0', '--data', data]), /data/i, 'serve bad data dir');
 	});
 
+	test('config check: --agent-allow and --log-level are validated', async () => {
+		const data = path.join(dir, 'd4');
+		const ok = await runParallax(['config', 'check', '--data', data, '--agent-allow', '127.0.0.1/32', '--log-level', 'info']);
+		assertNoSanitizerReport(ok.stderr);
+		assert.equal(ok.code, 0, `valid flags refused: ${ok.stderr}`);
+		assertOneLineError(
+			await runParallax(['config', 'check', '--data', data, '--agent-allow', 'not-a-cidr']),
+			/agent[-_]allow/i,
+			'bad --agent-allow',
+		);
+		assertOneLineError(
+			await runParallax(['config', 'check', '--data', data, '--log-level', 'loud']),
+			/log[-_]level/i,
+			'bad --log-level',
+		);
+	});
+
 	test('an unknown flag is refused with one line naming it', async () => {
 		assertOneLineError(await runParallax(['config', 'check', '--no-such-flag', '1']), /no[-_]such[-_]flag/, 'unknown flag');
 	});

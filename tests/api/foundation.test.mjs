@@ -726,7 +726,7 @@ describe(`command line [${backend}]`, () => {
 		}
 	});
 
-	test('migrate twice succeeds, and serve starts on the migrated database', async () => {
+	test('migrate twice succeeds, and serve starts on the migrated database and takes writes', async () => {
 		const dataDir = await tmpDir();
 		const db = await createDatabase(dataDir);
 		try {
@@ -738,6 +738,10 @@ describe(`command line [${backend}]`, () => {
 			const server = await startServer({ dataDir, db, expectSetup: true });
 			try {
 				assert.equal((await get(server, '/health/ready')).status, 200);
+				// The migrated schema takes writes: the owner can be created.
+				const owner = await setupOwner(server);
+				assert.equal(typeof owner.user?.id, 'string');
+				assert.equal(owner.user.email, owner.email);
 			} finally {
 				await server.stop({ keepData: true });
 			}

@@ -21,7 +21,7 @@ int api_setup_create(struct req *r)
 	int rc;
 	memset(&in, 0, sizeof(in));
 	if ((rc = json_only_fields(r->json, fields, &r->err)) ||
-	    (rc = json_get_str(r->json, "token", JSON_REQUIRED, 128, &in.token, &r->err)) < 0 ||
+	    (rc = json_get_str(r->json, "token", 0, 128, &in.token, &r->err)) < 0 ||
 	    (rc = json_get_str(r->json, "tenant_name", 0, 0, &in.tenant_name, &r->err)) < 0 ||
 	    (rc = json_get_str(r->json, "name", 0, 0, &in.user_name, &r->err)) < 0 ||
 	    (rc = json_get_str(r->json, "email", 0, 0, &in.email, &r->err)) < 0 ||

@@ -73,6 +73,25 @@ int err_setc(struct err *e, int code, const char *slug, const char *field, const
 	return code;
 }
 
+int err_prefix(struct err *e, const char *field, const char *prefix)
+{
+	char msg[ERR_MSG_MAX];
+	if (!e)
+		return ERR_INTERNAL;
+	if (!e->code)
+		e->code = ERR_INTERNAL;
+	str_copy(msg, sizeof(msg), e->msg[0] ? e->msg : err_default_slug(e->code));
+	if (field)
+		str_copy(e->field, sizeof(e->field), field);
+	if (strncmp(msg, prefix, strlen(prefix))) {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "%s: %s", prefix, msg);
+		str_copy(e->msg, sizeof(e->msg), b.p);
+		buf_release(&b);
+	}
+	return e->code;
+}
+
 int err_http_status(int code)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(err_table); i++)

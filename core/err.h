@@ -50,6 +50,9 @@ int err_set(struct err *e, int code, const char *field, const char *fmt, ...)
 int err_setc(struct err *e, int code, const char *slug, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Name the offending key: field := field, msg := "prefix: msg" (no aliasing). */
+int err_prefix(struct err *e, const char *field, const char *prefix);
+
 int err_http_status(int code);
 const char *err_default_slug(int code);
 /* The slug a client sees: e->slug if set, else the default for e->code. */

@@ -148,7 +148,7 @@ static int json_lookup(const cJSON *obj, const char *key, int flags, const cJSON
 int json_get_str(const cJSON *obj, const char *key, int flags, size_t max_len, const char **out,
 		 struct err *e)
 {
-	const cJSON *it;
+	const cJSON *it = NULL;
 	int rc = json_lookup(obj, key, flags, &it, e);
 	if (rc)
 		return rc;
@@ -164,7 +164,7 @@ int json_get_str(const cJSON *obj, const char *key, int flags, size_t max_len, c
 int json_get_num(const cJSON *obj, const char *key, int flags, double min, double max, double *out,
 		 struct err *e)
 {
-	const cJSON *it;
+	const cJSON *it = NULL;
 	int rc = json_lookup(obj, key, flags, &it, e);
 	if (rc)
 		return rc;
@@ -193,7 +193,7 @@ int json_get_int(const cJSON *obj, const char *key, int flags, int64_t min, int6
 
 int json_get_bool(const cJSON *obj, const char *key, int flags, int *out, struct err *e)
 {
-	const cJSON *it;
+	const cJSON *it = NULL;
 	int rc = json_lookup(obj, key, flags, &it, e);
 	if (rc)
 		return rc;
@@ -222,7 +222,7 @@ int json_get_enum(const cJSON *obj, const char *key, int flags, const char *cons
 
 int json_get_obj(const cJSON *obj, const char *key, int flags, const cJSON **out, struct err *e)
 {
-	const cJSON *it;
+	const cJSON *it = NULL;
 	int rc = json_lookup(obj, key, flags, &it, e);
 	if (rc)
 		return rc;
@@ -236,7 +236,7 @@ int json_get_obj(const cJSON *obj, const char *key, int flags, const cJSON **out
 int json_get_arr(const cJSON *obj, const char *key, int flags, size_t max_items, const cJSON **out,
 		 struct err *e)
 {
-	const cJSON *it;
+	const cJSON *it = NULL;
 	int rc = json_lookup(obj, key, flags, &it, e);
 	if (rc)
 		return rc;

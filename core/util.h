@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define UUID_STR_LEN 37 /* 36 chars + NUL */
 
@@ -33,5 +35,17 @@ int str_has_prefix(const char *s, const char *prefix);
 int str_eq_nocase(const char *a, const char *b);
 /* Strict integer parse of the whole string; 0 on success. */
 int str_to_i64(const char *s, int64_t *out);
+
+/* CIDR ranges (core/cidr.c). family is AF_INET or AF_INET6. */
+struct cidr {
+	int family;
+	unsigned char addr[16];
+	int prefix;
+};
+int cidr_parse(const char *s, struct cidr *out);
+int cidr_contains(const struct cidr *c, int family, const unsigned char *addr);
+/* Comma-separated list; fills up to max entries of out (may be NULL). */
+int cidr_list_parse(const char *list, struct cidr *out, int max, int *count, struct err *e);
+int cidr_list_check(const char *list, struct err *e);
 
 #endif

@@ -250,7 +250,9 @@ int config_load(struct config *cfg, int argc, char **argv, int *argi, struct err
 			return rc;
 	*argi = i;
 	if (cfg->db_url[0] && (rc = db_url_check(cfg->db_url, e)))
-		return err_set(e, e->code, "db", "db: %s", e->msg);
+		return err_prefix(e, "db", "db");
+	if (cfg->agent_allow[0] && (rc = cidr_list_check(cfg->agent_allow, e)))
+		return err_prefix(e, "agent_allow", "agent_allow");
 	if ((cfg->tls_cert[0] != 0) != (cfg->tls_key[0] != 0))
 		return err_set(e, ERR_INVALID, "tls_key", "tls_cert and tls_key go together");
 	return 0;

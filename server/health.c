@@ -3,6 +3,7 @@
  * to the version this binary expects), and the OpenAPI document generated
  * from the route table.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "server/server.h"
@@ -37,13 +38,25 @@ int handle_health_ready(struct req *r)
 	return req_json(r, 200, j);
 }
 
+/* Route patterns end in "*" for "the rest of the path"; OpenAPI says {path}. */
+static void openapi_path(const char *pattern, char *out, size_t size)
+{
+	size_t n = strlen(pattern);
+	if (n && pattern[n - 1] == '*')
+		snprintf(out, size, "%.*s{path}", (int)(n - 1), pattern);
+	else
+		str_copy(out, size, pattern);
+}
+
 static cJSON *openapi_operation(const struct route *rt)
 {
 	cJSON *op = cJSON_CreateObject(), *params = NULL;
 	cJSON_AddStringToObject(op, "summary", rt->summary ? rt->summary : "");
 	cJSON *tags = cJSON_AddArrayToObject(op, "tags");
 	cJSON_AddItemToArray(tags, cJSON_CreateString(rt->tag ? rt->tag : "default"));
-	for (const char *p = strchr(rt->pattern, '{'); p; p = strchr(p + 1, '{')) {
+	char tmpl[256];
+	openapi_path(rt->pattern, tmpl, sizeof(tmpl));
+	for (const char *p = strchr(tmpl, '{'); p; p = strchr(p + 1, '{')) {
 		const char *end = strchr(p, '}');
 		if (!end)
 			break;
@@ -96,9 +109,11 @@ int handle_openapi(struct req *r)
 	cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
 	for (size_t i = 0; i < routes_count; i++) {
 		const struct route *rt = &routes[i];
-		cJSON *item = cJSON_GetObjectItemCaseSensitive(paths, rt->pattern);
+		char tmpl[256];
+		openapi_path(rt->pattern, tmpl, sizeof(tmpl));
+		cJSON *item = cJSON_GetObjectItemCaseSensitive(paths, tmpl);
 		if (!item)
-			item = cJSON_AddObjectToObject(paths, rt->pattern);
+			item = cJSON_AddObjectToObject(paths, tmpl);
 		char method[8];
 		size_t k;
 		for (k = 0; rt->method[k] && k < sizeof(method) - 1; k++)

@@ -53,8 +53,9 @@ static int open_pool(const struct config *cfg, struct db_pool **pool, struct err
 	int rc = 0;
 	*pool = db_pool_open(url, cfg->db_pool_size, e);
 	if (!*pool) {
-		rc = e->code ? e->code : ERR_UNAVAILABLE;
-		err_set(e, rc, "db", "db: %s", e->msg);
+		if (!e->code)
+			e->code = ERR_UNAVAILABLE;
+		rc = err_prefix(e, "db", "db");
 	}
 	free(url);
 	return rc;
@@ -67,9 +68,9 @@ static int prepare_database(struct app *app, char token[SETUP_TOKEN_LEN], int *c
 	struct db *db = NULL;
 	int rc, applied = 0;
 	if ((rc = db_acquire(app->pool, 10000, &db, e)))
-		return err_set(e, rc, "db", "db: %s", e->msg);
+		return err_prefix(e, "db", "db");
 	if ((rc = db_migrate(db, &applied, e))) {
-		err_set(e, rc, "db", "db: migration failed: %s", e->msg);
+		err_prefix(e, "db", "db: migration failed");
 		goto out;
 	}
 	if (applied)
@@ -137,8 +138,12 @@ static int cmd_migrate(int argc, char **argv, int argi)
 	struct db *db = NULL;
 	int applied = 0, ret = 1;
 	err_clear(&e);
-	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e) ||
-	    db_acquire(pool, 10000, &db, &e) || db_migrate(db, &applied, &e)) {
+	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	if (db_acquire(pool, 10000, &db, &e) || db_migrate(db, &applied, &e)) {
+		err_prefix(&e, "db", "db");
 		ret = fail(&e);
 		goto out;
 	}
@@ -161,8 +166,12 @@ static int cmd_config_check(int argc, char **argv, int argi)
 	struct db *db = NULL;
 	int ret = 1;
 	err_clear(&e);
-	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e) ||
-	    db_acquire(pool, 10000, &db, &e) || db_ping(db, &e)) {
+	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	if (db_acquire(pool, 10000, &db, &e) || db_ping(db, &e)) {
+		err_prefix(&e, "db", "db");
 		ret = fail(&e);
 		goto out;
 	}

@@ -38,7 +38,7 @@ static int render_form(struct req *r, int status, const char *token, const struc
 	buf_adds(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		     "<title>Set up Parallax</title>\n"
-		     "<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n"
+		     "<link rel=\"stylesheet\" href=\"/static/css/app.css\">\n</head>\n"
 		     "<body class=\"auth\">\n<main class=\"auth-card\">\n"
 		     "<h1>Welcome to Parallax</h1>\n"
 		     "<p>Create your organization and its owner account. This link works once.</p>\n");
@@ -50,6 +50,8 @@ static int render_form(struct req *r, int status, const char *token, const struc
 	buf_adds(&b, "<form method=\"post\" action=\"/setup\">\n"
 		     "<input type=\"hidden\" name=\"token\" value=\"");
 	html_escape(&b, token);
+	buf_adds(&b, "\">\n<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_escape(&b, web_csrf_token(r));
 	buf_adds(&b, "\">\n");
 	field(&b, "tenant_name", "Organization name", "text", req_form(r, "tenant_name"),
 	      "organization", NULL);
@@ -84,9 +86,7 @@ int web_setup_submit(struct req *r)
 	struct setup_created made;
 	struct db *db;
 	int rc;
-	if (!web_same_origin(r))
-		return req_fail(r, ERR_FORBIDDEN, "bad_origin", NULL, "cross-origin form post refused");
-	if ((rc = req_db(r, &db)))
+	if ((rc = web_csrf_check(r)) || (rc = req_db(r, &db)))
 		return rc;
 	rc = setup_owner_create(db, &in, &res, &made, &r->err);
 	if (rc == ERR_INVALID)

@@ -13,6 +13,10 @@ struct req;
 void html_escape(struct buf *out, const char *s);
 /* 1 if the request's Origin (when sent) is this server's own origin. */
 int web_same_origin(struct req *r);
+/* CSRF double-submit token for forms (sets the cookie when new). */
+const char *web_csrf_token(struct req *r);
+/* Same origin and matching token, else ERR_FORBIDDEN set on r. */
+int web_csrf_check(struct req *r);
 
 int web_setup_page(struct req *r);
 int web_setup_submit(struct req *r);

@@ -3,6 +3,7 @@
  * deferred destructors run in reverse order at arena_free().
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct deferred {
 struct arena {
 	struct chunk *head;
 	struct deferred *defers;
+	struct chunk *borrowed; /* caller-owned first chunk, never freed here */
 };
 
 struct arena *arena_new(void)
@@ -33,10 +35,25 @@ struct arena *arena_new(void)
 	return xcalloc(1, sizeof(struct arena));
 }
 
-void arena_free(struct arena *a)
+struct arena *arena_init_buf(void *mem, size_t size)
 {
-	if (!a)
-		return;
+	uintptr_t p = ((uintptr_t)mem + 15) & ~(uintptr_t)15;
+	size_t lost = p - (uintptr_t)mem;
+	struct arena *a = (struct arena *)p;
+	struct chunk *c = (struct chunk *)(p + ((sizeof(*a) + 15) & ~(size_t)15));
+	size_t used = (size_t)((unsigned char *)c->data - (unsigned char *)mem);
+	if (size < used + 256 + lost)
+		abort(); /* a programming error: the buffer is far too small */
+	memset(a, 0, sizeof(*a));
+	c->next = NULL;
+	c->used = 0;
+	c->size = size - used;
+	a->head = a->borrowed = c;
+	return a;
+}
+
+void arena_release(struct arena *a)
+{
 	while (a->defers) {
 		struct deferred *d = a->defers;
 		a->defers = d->next;
@@ -45,8 +62,16 @@ void arena_free(struct arena *a)
 	while (a->head) {
 		struct chunk *c = a->head;
 		a->head = c->next;
-		free(c);
+		if (c != a->borrowed)
+			free(c);
 	}
+}
+
+void arena_free(struct arena *a)
+{
+	if (!a)
+		return;
+	arena_release(a);
 	free(a);
 }
 

@@ -13,6 +13,11 @@ struct arena;
 
 struct arena *arena_new(void);
 void arena_free(struct arena *a);
+/* An arena whose first chunk is caller memory (e.g. a stack buffer of a
+ * few KiB): no allocation at all for small requests. Pair with
+ * arena_release(), which frees later chunks and runs the deferred calls. */
+struct arena *arena_init_buf(void *mem, size_t size);
+void arena_release(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);  /* zeroed, 16-byte aligned */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

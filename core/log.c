@@ -1,8 +1,13 @@
 /*
- * JSON-lines logger. Each line is formatted into a stack buffer (spilling to
- * the heap when long) and written with one write(2).
+ * JSON-lines logger. Each line is formatted by the calling thread. Once
+ * log_start_async() has run (in `serve`), lines are appended to a shared
+ * buffer that a flusher thread writes every few milliseconds, so a busy
+ * server pays one write(2) per batch, not per line; error lines wake the
+ * flusher at once. Past LOG_ASYNC_MAX pending bytes, callers write
+ * synchronously (back-pressure, never unbounded memory).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,16 +45,109 @@ const char *log_request_id(void)
 	return log_reqid;
 }
 
+#define LOG_ASYNC_MAX (8u << 20)
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	struct buf pending;
+	int running, stop;
+} la = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .pending = BUF_INIT };
+
+static void write_all(const char *p, size_t left)
+{
+	while (left) {
+		ssize_t n = write(log_fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+static void *log_flusher(void *arg)
+{
+	struct buf out = BUF_INIT;
+	(void)arg;
+	pthread_mutex_lock(&la.mu);
+	for (;;) {
+		if (!la.pending.len && !la.stop) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 20 * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&la.cv, &la.mu, &until);
+		}
+		struct buf tmp = la.pending; /* swap: write outside the lock */
+		la.pending = out;
+		out = tmp;
+		int stop = la.stop;
+		pthread_mutex_unlock(&la.mu);
+		write_all(out.p, out.len);
+		buf_reset(&out);
+		pthread_mutex_lock(&la.mu);
+		if (stop && !la.pending.len)
+			break;
+	}
+	pthread_mutex_unlock(&la.mu);
+	buf_release(&out);
+	return NULL;
+}
+
+void log_start_async(void)
+{
+	pthread_mutex_lock(&la.mu);
+	if (!la.running && !pthread_create(&la.thread, NULL, log_flusher, NULL))
+		la.running = 1;
+	pthread_mutex_unlock(&la.mu);
+}
+
+void log_stop_async(void)
+{
+	pthread_mutex_lock(&la.mu);
+	if (!la.running) {
+		pthread_mutex_unlock(&la.mu);
+		return;
+	}
+	la.stop = 1;
+	pthread_cond_signal(&la.cv);
+	pthread_mutex_unlock(&la.mu);
+	pthread_join(la.thread, NULL);
+	pthread_mutex_lock(&la.mu);
+	la.running = la.stop = 0;
+	buf_release(&la.pending);
+	pthread_mutex_unlock(&la.mu);
+}
+
+/* "2026-11-22T03:17:08" for the current second, cached per thread. */
+static const char *log_timestamp(time_t sec)
+{
+	static _Thread_local time_t cached = -1;
+	static _Thread_local char text[40];
+	if (sec != cached) {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+			 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+		cached = sec;
+	}
+	return text;
+}
+
 static void log_begin(struct buf *b, int level, const char *module)
 {
 	struct timespec ts;
-	struct tm tm;
-	char tbuf[32];
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_addf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"module\":\"", tbuf,
-		 ts.tv_nsec / 1000000, level_names[level]);
+	buf_grow(b, 256);
+	buf_addf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"module\":\"",
+		 log_timestamp(ts.tv_sec), ts.tv_nsec / 1000000, level_names[level]);
 	buf_add_json_str(b, module, strlen(module));
 	buf_addch(b, '"');
 	if (log_reqid[0]) {
@@ -59,19 +157,19 @@ static void log_begin(struct buf *b, int level, const char *module)
 	}
 }
 
-static void log_end(struct buf *b)
+static void log_end(struct buf *b, int level)
 {
 	buf_adds(b, "}\n");
-	const char *p = b->p;
-	size_t left = b->len;
-	while (left) {
-		ssize_t n = write(log_fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		p += n;
-		left -= (size_t)n;
+	pthread_mutex_lock(&la.mu);
+	if (la.running && la.pending.len + b->len <= LOG_ASYNC_MAX) {
+		buf_add(&la.pending, b->p, b->len);
+		if (level >= LOG_ERROR || la.pending.len > 65536) {
+			pthread_cond_signal(&la.cv);
+		}
+		pthread_mutex_unlock(&la.mu);
+	} else {
+		pthread_mutex_unlock(&la.mu);
+		write_all(b->p, b->len);
 	}
 	buf_release(b);
 }
@@ -100,7 +198,7 @@ void log_kv(int level, const char *module, const char *msg, ...)
 		buf_addch(&b, '"');
 	}
 	va_end(ap);
-	log_end(&b);
+	log_end(&b, level);
 }
 
 void log_fmt(int level, const char *module, const char *fmt, ...)
@@ -117,5 +215,5 @@ void log_fmt(int level, const char *module, const char *fmt, ...)
 	buf_adds(&b, ",\"msg\":\"");
 	buf_add_json_str(&b, msg, strlen(msg));
 	buf_addch(&b, '"');
-	log_end(&b);
+	log_end(&b, level);
 }

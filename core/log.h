@@ -14,6 +14,9 @@ extern int log_min_level;
 
 int log_level_parse(const char *s); /* -1 if unknown */
 void log_set_fd(int fd);
+/* Batch lines through a flusher thread (serve); stop flushes what is left. */
+void log_start_async(void);
+void log_stop_async(void);
 void log_set_request_id(const char *id); /* thread-local; NULL clears */
 const char *log_request_id(void);
 

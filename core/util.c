@@ -32,9 +32,35 @@ int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * A per-thread pool refilled from libsodium's CSPRNG 256 bytes at a time, so
+ * ids and tokens cost no system call each. Bytes are wiped as they are
+ * handed out; large requests bypass the pool.
+ */
+#define RANDOM_POOL 256
+static _Thread_local unsigned char rpool[RANDOM_POOL];
+static _Thread_local size_t rpool_left;
+
 void random_bytes(void *p, size_t n)
 {
-	randombytes_buf(p, n);
+	unsigned char *out = p;
+	if (n > RANDOM_POOL / 2) {
+		randombytes_buf(p, n);
+		return;
+	}
+	while (n) {
+		if (!rpool_left) {
+			randombytes_buf(rpool, sizeof(rpool));
+			rpool_left = sizeof(rpool);
+		}
+		size_t take = n < rpool_left ? n : rpool_left;
+		unsigned char *src = rpool + (RANDOM_POOL - rpool_left);
+		memcpy(out, src, take);
+		sodium_memzero(src, take);
+		rpool_left -= take;
+		out += take;
+		n -= take;
+	}
 }
 
 void uuid_v7(char out[UUID_STR_LEN])

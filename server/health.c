@@ -13,7 +13,7 @@
 int handle_health_live(struct req *r)
 {
 	static const char body[] = "{\"status\":\"ok\"}";
-	return req_send(r, 200, "application/json", body, sizeof(body) - 1);
+	return req_send_ref(r, 200, "application/json", body, sizeof(body) - 1);
 }
 
 int handle_health_ready(struct req *r)

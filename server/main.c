@@ -105,6 +105,7 @@ static int cmd_serve(int argc, char **argv, int argi)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	metrics_init();
+	log_start_async();
 	if (http_start(&app, &e)) {
 		ret = fail(&e);
 		goto out;
@@ -127,6 +128,7 @@ out:
 	config_release(&cfg);
 	if (!ret)
 		log_kv(LOG_INFO, "server", "stopped", NULL);
+	log_stop_async();
 	return ret;
 }
 

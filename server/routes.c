@@ -14,21 +14,21 @@
 
 const struct route routes[] = {
 	{ "GET", "/health/live", PUBLIC, BODY_NONE, handle_health_live,
-	  "Liveness: the process answers", "operations" },
+	  "Liveness: the process answers", "operations", ROUTE_QUIET },
 	{ "GET", "/health/ready", PUBLIC, BODY_NONE, handle_health_ready,
-	  "Readiness: database reachable and migrated", "operations" },
+	  "Readiness: database reachable and migrated", "operations", ROUTE_QUIET },
 	{ "GET", "/metrics", PUBLIC, BODY_NONE, handle_metrics,
-	  "Prometheus metrics", "operations" },
+	  "Prometheus metrics", "operations", ROUTE_QUIET },
 	{ "GET", "/api/v1/openapi.json", PUBLIC, BODY_NONE, handle_openapi,
-	  "This API's OpenAPI document", "operations" },
+	  "This API's OpenAPI document", "operations", 0 },
 	{ "GET", "/static/*", PUBLIC, BODY_NONE, handle_static,
-	  "Embedded static assets (CSS, JavaScript, images)", "assets" },
+	  "Embedded static assets (CSS, JavaScript, images)", "assets", 0 },
 	{ "POST", "/api/v1/setup", PUBLIC, BODY_JSON, api_setup_create,
-	  "Create the first tenant and owner with the one-time set-up token", "setup" },
+	  "Create the first tenant and owner with the one-time set-up token", "setup", 0 },
 	{ "GET", "/setup", PUBLIC, BODY_NONE, web_setup_page,
-	  "First-run set-up form", "setup" },
+	  "First-run set-up form", "setup", 0 },
 	{ "POST", "/setup", PUBLIC, BODY_FORM, web_setup_submit,
-	  "First-run set-up form submission", "setup" },
+	  "First-run set-up form submission", "setup", 0 },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -115,6 +115,8 @@ struct req {
 	const char *content_type;
 	struct buf headers; /* extra header lines, each ending in \r\n */
 	struct buf out;
+	const char *out_ref; /* borrowed body (static data) instead of out */
+	size_t out_ref_len;
 	int close_conn;
 };
 
@@ -132,6 +134,10 @@ void req_add_header(struct req *r, const char *name, const char *value);
 /* Render j (freed here) as the response body. */
 int req_json(struct req *r, int status, cJSON *j);
 int req_send(struct req *r, int status, const char *content_type, const char *body, size_t len);
+/* Like req_send, but borrows body, which must outlive the request (static or
+ * embedded data): no copy. */
+int req_send_ref(struct req *r, int status, const char *content_type, const char *body,
+		 size_t len);
 int req_redirect(struct req *r, int status, const char *location);
 /* Set r->err and return its code, for `return req_fail(...)`. */
 int req_fail(struct req *r, int code, const char *slug, const char *field, const char *fmt, ...)
@@ -158,7 +164,12 @@ struct route {
 	handler_fn fn;
 	const char *summary; /* OpenAPI summary */
 	const char *tag;     /* OpenAPI tag */
+	unsigned flags;      /* ROUTE_* */
 };
+
+/* Probe and scrape routes: their access-log line is debug, not info, so
+ * liveness probes and Prometheus scrapes do not flood the logs. */
+#define ROUTE_QUIET 1u
 
 extern const struct route routes[];
 extern const size_t routes_count;

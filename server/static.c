@@ -60,5 +60,5 @@ int handle_static(struct req *r)
 	const char *inm = req_header(r, "If-None-Match");
 	if (inm && !strcmp(inm, etag))
 		return req_send(r, 304, mime_type(f->path), "", 0);
-	return req_send(r, 200, mime_type(f->path), f->data, f->len);
+	return req_send_ref(r, 200, mime_type(f->path), f->data, f->len);
 }

@@ -95,6 +95,38 @@ TEST(arena_allocates_and_defers_in_reverse)
 	CHECK_INT(order[1], 1);
 }
 
+TEST(arena_on_caller_buffer_spills_to_heap)
+{
+	_Alignas(16) unsigned char mem[1024];
+	static int three = 3;
+	norder = 0;
+	struct arena *a = arena_init_buf(mem + 1, sizeof(mem) - 1); /* misaligned on purpose */
+	char *small = arena_strdup(a, "inline");
+	CHECK((unsigned char *)small > mem && (unsigned char *)small < mem + sizeof(mem));
+	char *big = arena_alloc(a, 4000); /* does not fit: goes to the heap */
+	CHECK((unsigned char *)big < mem || (unsigned char *)big >= mem + sizeof(mem));
+	memset(big, 'x', 4000);
+	arena_defer(a, rec, &three);
+	arena_release(a);
+	CHECK_INT(norder, 1);
+	CHECK_INT(order[0], 3);
+}
+
+TEST(util_random_pool_never_repeats)
+{
+	unsigned char a[32], b[32], big[300];
+	random_bytes(a, sizeof(a));
+	random_bytes(b, sizeof(b));
+	CHECK(memcmp(a, b, sizeof(a)) != 0);
+	for (int i = 0; i < 20; i++) /* crosses several pool refills */
+		random_bytes(big, (size_t)(7 + i * 13) % sizeof(big));
+	random_bytes(big, sizeof(big));
+	int zeros = 0;
+	for (size_t i = 0; i < sizeof(big); i++)
+		zeros += big[i] == 0;
+	CHECK(zeros < 20);
+}
+
 TEST(util_uuid_v7_shape_and_order)
 {
 	char a[UUID_STR_LEN], b[UUID_STR_LEN];
@@ -129,4 +161,5 @@ TEST(util_strings)
 TEST_MAIN(TEST_ENTRY(buf_starts_empty_never_null), TEST_ENTRY(buf_grows_and_formats),
 	  TEST_ENTRY(buf_long_format_spills), TEST_ENTRY(buf_json_escape),
 	  TEST_ENTRY(buf_detach_hands_over), TEST_ENTRY(arena_allocates_and_defers_in_reverse),
-	  TEST_ENTRY(util_uuid_v7_shape_and_order), TEST_ENTRY(util_strings))
+	  TEST_ENTRY(arena_on_caller_buffer_spills_to_heap),
+	  TEST_ENTRY(util_random_pool_never_repeats), TEST_ENTRY(util_uuid_v7_shape_and_order), TEST_ENTRY(util_strings))

@@ -132,7 +132,9 @@ out:
 	return ret;
 }
 
-static int cmd_migrate(int argc, char **argv, int argi)
+/* `migrate` applies the migrations; `config check` only reaches the database.
+ * Both load and validate the whole configuration first. */
+static int cmd_db(int argc, char **argv, int argi, int migrate)
 {
 	struct config cfg;
 	struct err e;
@@ -144,40 +146,17 @@ static int cmd_migrate(int argc, char **argv, int argi)
 		ret = fail(&e);
 		goto out;
 	}
-	if (db_acquire(pool, 10000, &db, &e) || db_migrate(db, &applied, &e)) {
+	if (db_acquire(pool, 10000, &db, &e) ||
+	    (migrate ? db_migrate(db, &applied, &e) : db_ping(db, &e))) {
 		err_prefix(&e, "db", "db");
 		ret = fail(&e);
 		goto out;
 	}
-	printf("migrations: %d applied, schema at version %d\n", applied,
-	       db_migrations_latest(db_dialect(db)));
-	ret = 0;
-out:
-	if (db)
-		db_release(db);
-	db_pool_close(pool);
-	config_release(&cfg);
-	return ret;
-}
-
-static int cmd_config_check(int argc, char **argv, int argi)
-{
-	struct config cfg;
-	struct err e;
-	struct db_pool *pool = NULL;
-	struct db *db = NULL;
-	int ret = 1;
-	err_clear(&e);
-	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &pool, &e)) {
-		ret = fail(&e);
-		goto out;
-	}
-	if (db_acquire(pool, 10000, &db, &e) || db_ping(db, &e)) {
-		err_prefix(&e, "db", "db");
-		ret = fail(&e);
-		goto out;
-	}
-	printf("configuration OK\n");
+	if (migrate)
+		printf("migrations: %d applied, schema at version %d\n", applied,
+		       db_migrations_latest(db_dialect(db)));
+	else
+		printf("configuration OK\n");
 	ret = 0;
 out:
 	if (db)
@@ -215,9 +194,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "serve"))
 		ret = cmd_serve(argc, argv, 2);
 	else if (!strcmp(cmd, "migrate"))
-		ret = cmd_migrate(argc, argv, 2);
+		ret = cmd_db(argc, argv, 2, 1);
 	else if (!strcmp(cmd, "config") && argc > 2 && !strcmp(argv[2], "check"))
-		ret = cmd_config_check(argc, argv, 3);
+		ret = cmd_db(argc, argv, 3, 0);
 	else {
 		fprintf(stderr, "parallax: unknown command '%s'\n", cmd);
 		usage(stderr);

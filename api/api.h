@@ -10,4 +10,10 @@ struct req;
 /* setup.c */
 int api_setup_create(struct req *r);
 
+/* ---- auth.c ---- */
+
+/* ---- tenancy: tenants.c, members.c, invitations.c, workspaces.c, quotas.c ---- */
+
+/* ---- api_keys.c, audit.c ---- */
+
 #endif

@@ -9,10 +9,73 @@
 #define AUTH_AUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
+#include "core/util.h"
 
 struct db;
+
+/* ---- roles and the permission matrix (auth/rbac.c) ---------------------------- */
+
+/* Ordered least to most: a higher role can do everything a lower one can. */
+enum role { ROLE_NONE = 0, ROLE_VIEWER, ROLE_OPERATOR, ROLE_DEVELOPER, ROLE_ADMIN, ROLE_OWNER };
+
+enum resource {
+	RES_NONE = 0,
+	RES_TENANT,     /* the organization itself, its plan */
+	RES_MEMBER,     /* tenant memberships and roles */
+	RES_INVITATION,
+	RES_WORKSPACE,  /* workspaces and their member lists */
+	RES_API_KEY,
+	RES_QUOTA,
+	RES_AUDIT,
+	RES_SSO,
+	RES_AGENT,      /* workspace-scoped from here on */
+	RES_PATTERN,
+	RES_EXECUTION,
+	RES_EXPERIMENT,
+	RES__COUNT
+};
+
+enum action {
+	ACT_NONE = 0,
+	ACT_READ,
+	ACT_CREATE,
+	ACT_UPDATE,
+	ACT_DELETE,
+	ACT_RUN,     /* run, cancel, retry; for agents: test calls */
+	ACT_APPROVE,
+	ACT__COUNT
+};
+
+const char *role_name(int role);       /* "viewer" ... "owner"; "" for ROLE_NONE */
+int role_parse(const char *s);         /* ROLE_NONE if unknown */
+const char *resource_name(int res);
+const char *action_name(int act);
+/* The least role that may do action on resource; ROLE_NONE: nobody. */
+int rbac_min_role(int resource, int action);
+int rbac_allows(int role, int resource, int action);
+/* 1 when the resource lives in a workspace (the workspace role applies). */
+int rbac_workspace_scoped(int resource);
+
+/* ---- the caller, as the dispatcher authenticated it ----------------------------- */
+
+enum auth_kind { AUTH_NONE = 0, AUTH_TOKEN, AUTH_API_KEY, AUTH_COOKIE };
+
+struct auth_ctx {
+	int kind;                         /* enum auth_kind */
+	char tenant_id[UUID_STR_LEN];     /* from the credential only, never the request */
+	char user_id[UUID_STR_LEN];       /* the person (an API key's creator for keys) */
+	char session_id[UUID_STR_LEN];    /* token/cookie: the session family */
+	char api_key_id[UUID_STR_LEN];    /* AUTH_API_KEY only */
+	char workspace_id[UUID_STR_LEN];  /* effective workspace ("" if none resolved) */
+	int tenant_role;                  /* membership role; for keys, the key's role */
+	int role;                         /* effective role in workspace_id */
+};
+
+/* What the audit log and logs call the actor: "user", "api_key" or "anonymous". */
+const char *auth_actor_type(const struct auth_ctx *a);
 
 /* ---- passwords ------------------------------------------------------------ */
 

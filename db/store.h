@@ -47,6 +47,21 @@ struct setup_result {
 int store_setup_owner(struct db *db, const struct setup_owner *in, struct setup_result *out,
 		      struct err *e);
 
+/* --- audit log (append-only) ---------------------------------------------------- */
+
+struct audit_entry {
+	const char *tenant_id;   /* NULL for installation-level events */
+	const char *actor_type;  /* "user", "api_key", "system" or "anonymous" */
+	const char *actor_id, *actor_label;
+	const char *action;      /* dotted: "auth.login", "member.role_changed", ... */
+	const char *resource_type, *resource_id;
+	const char *ip;
+	const char *outcome;     /* "success", "failure" or "denied" */
+	const char *request_id;
+	const char *details_json; /* a JSON object without secrets; NULL means {} */
+};
+int store_audit_append(struct db *db, const struct audit_entry *in, struct err *e);
+
 /* The quotas a new tenant gets (also the defaults shown by the API). */
 struct tenant_quota_defaults {
 	int64_t members, workspaces, agents, patterns, executions_per_day, concurrent_executions,

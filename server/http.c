@@ -540,3 +540,35 @@ void http_stop(struct app *app)
 		mg_stop(app->mg);
 	app->mg = NULL;
 }
+
+int req_audit(struct req *r, const char *action, const char *resource_type,
+	      const char *resource_id, const char *outcome, cJSON *details)
+{
+	struct db *db;
+	struct err e;
+	char *json = details ? json_print(details) : NULL;
+	int rc = req_db(r, &db);
+	err_clear(&e);
+	if (!rc) {
+		struct audit_entry a = {
+			.tenant_id = r->auth.tenant_id[0] ? r->auth.tenant_id : NULL,
+			.actor_type = auth_actor_type(&r->auth),
+			.actor_id = r->auth.kind == AUTH_API_KEY ? r->auth.api_key_id :
+				    r->auth.user_id[0]		 ? r->auth.user_id :
+								   NULL,
+			.action = action,
+			.resource_type = resource_type,
+			.resource_id = resource_id,
+			.ip = r->remote_ip,
+			.outcome = outcome,
+			.request_id = r->request_id,
+			.details_json = json,
+		};
+		rc = store_audit_append(db, &a, &e);
+		if (rc)
+			log_kv(LOG_ERROR, "audit", "audit append failed", "action", action, NULL);
+	}
+	cJSON_free(json);
+	cJSON_Delete(details);
+	return rc;
+}

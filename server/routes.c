@@ -11,6 +11,8 @@
 #include "core/core.h"
 
 #define PUBLIC ACCESS_PUBLIC, 0, 0
+#define AUTHED ACCESS_AUTH, 0, 0
+#define PERM(res, act) ACCESS_PERM, res, act
 
 const struct route routes[] = {
 	{ "GET", "/health/live", PUBLIC, BODY_NONE, handle_health_live,
@@ -29,6 +31,12 @@ const struct route routes[] = {
 	  "First-run set-up form", "setup", 0 },
 	{ "POST", "/setup", PUBLIC, BODY_FORM, web_setup_submit,
 	  "First-run set-up form submission", "setup", 0 },
+
+	/* ---- auth: login, tokens, sessions (api/auth.c, web/login.c) ---- */
+
+	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
+
+	/* ---- API keys and the audit log ---- */
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

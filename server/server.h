@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth/auth.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/util.h"
@@ -109,6 +110,7 @@ struct req {
 	const char *remote_ip;
 	int64_t start_us;
 	struct db *db; /* lazily acquired by req_db() */
+	struct auth_ctx auth; /* filled by the dispatcher from the credential */
 	struct err err;
 	/* response */
 	int status;
@@ -139,6 +141,13 @@ int req_send(struct req *r, int status, const char *content_type, const char *bo
 int req_send_ref(struct req *r, int status, const char *content_type, const char *body,
 		 size_t len);
 int req_redirect(struct req *r, int status, const char *location);
+/* Append an audit entry for this request: actor, tenant, ip and request id
+ * come from the request; details (may be NULL) is a JSON object without
+ * secrets and is freed here. Uses the request's connection (and so its open
+ * transaction, if any). Returns 0 or an error code. */
+int req_audit(struct req *r, const char *action, const char *resource_type,
+	      const char *resource_id, const char *outcome, cJSON *details);
+
 /* Set r->err and return its code, for `return req_fail(...)`. */
 int req_fail(struct req *r, int code, const char *slug, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

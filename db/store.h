@@ -69,4 +69,66 @@ struct tenant_quota_defaults {
 };
 extern const struct tenant_quota_defaults store_default_quotas;
 
+/* --- users, sessions, throttling (store_auth.c) --------------------------------- */
+
+#include <cjson/cJSON.h>
+
+struct user_row {
+	char id[UUID_STR_LEN];
+	char email[256];
+	char name[256];
+	char password_hash[128]; /* "" for SSO-only accounts */
+	int disabled;
+};
+int store_user_by_email(struct db *db, const char *email, struct user_row *out, struct err *e);
+int store_user_by_id(struct db *db, const char *user_id, struct user_row *out, struct err *e);
+int store_user_set_password(struct db *db, const char *user_id, const char *hash, struct err *e);
+int store_user_touch_login(struct db *db, const char *user_id, struct err *e);
+
+struct membership_row {
+	char tenant_id[UUID_STR_LEN];
+	char tenant_slug[64];
+	char tenant_name[256];
+	char role[16];
+};
+/* tenant_id NULL: the user's oldest membership. ERR_NOT_FOUND if none. */
+int store_membership_get(struct db *db, const char *user_id, const char *tenant_id,
+			 struct membership_row *out, struct err *e);
+
+enum session_status { SESSION_ACTIVE = 1, SESSION_ROTATED, SESSION_REVOKED };
+struct session_new {
+	const char *tenant_id, *user_id, *token_hash, *kind, *ip, *user_agent;
+	int64_t expires_at;
+};
+struct session_row {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], user_id[UUID_STR_LEN];
+	char family_id[UUID_STR_LEN];
+	char kind[16];
+	int status;
+	int64_t expires_at;
+};
+int store_session_create(struct db *db, const struct session_new *in, struct session_row *out,
+			 struct err *e);
+int store_session_by_hash(struct db *db, const char *token_hash, struct session_row *out,
+			  struct err *e);
+/* Rotation with reuse detection; *reused = 1 when a rotated token came back
+ * (the family is then revoked and ERR_UNAUTHORIZED returned). */
+int store_session_rotate(struct db *db, const char *old_hash, const char *new_hash,
+			 int64_t new_expires, struct session_row *out, int *reused, struct err *e);
+int store_session_validate(struct db *db, const char *tenant_id, const char *family_id,
+			   const char *user_id, char role[16], struct err *e);
+int store_session_revoke_family(struct db *db, const char *tenant_id, const char *family_id,
+				const char *reason, struct err *e);
+/* All of a user's sessions in tenant_id (NULL: in every tenant). */
+int store_sessions_revoke_user(struct db *db, const char *tenant_id, const char *user_id,
+			       const char *reason, struct err *e);
+/* Active session families of a user, as JSON objects appended to items. */
+int store_sessions_list(struct db *db, const char *tenant_id, const char *user_id,
+			cJSON *items, struct err *e);
+
+int store_throttle_locked(struct db *db, const char *key, int64_t *locked_until, struct err *e);
+int store_throttle_fail(struct db *db, const char *key, int threshold, int64_t window_ms,
+			int64_t base_ms, int64_t max_ms, int64_t *locked_until, struct err *e);
+int store_throttle_reset(struct db *db, const char *key, struct err *e);
+
 #endif

@@ -131,4 +131,24 @@ int store_throttle_fail(struct db *db, const char *key, int threshold, int64_t w
 			int64_t base_ms, int64_t max_ms, int64_t *locked_until, struct err *e);
 int store_throttle_reset(struct db *db, const char *key, struct err *e);
 
+/* --- tenancy: tenants, memberships, workspaces, invitations, quotas ------------ */
+
+/*
+ * Roles travel as their names ("viewer" .. "owner") in the row structs below;
+ * store_workspace_resolve() speaks auth/'s enum role numbering (0 none,
+ * 1 viewer .. 5 owner), which api/workspaces.c checks at compile time.
+ */
+
+/*
+ * The workspace a request acts in (store_workspaces.c): ws_id_or_slug in
+ * tenant_id (NULL: the tenant's default workspace), and the caller's
+ * effective role there. Tenant admins and owners get their tenant role in
+ * every workspace; others need a workspace_members row and get its role
+ * override, else their tenant role. Not found, or not a member, is
+ * ERR_NOT_FOUND.
+ */
+int store_workspace_resolve(struct db *db, const char *tenant_id, const char *user_id,
+			    int tenant_role, const char *ws_id_or_slug, char ws_out[UUID_STR_LEN],
+			    int *role_out, struct err *e);
+
 #endif

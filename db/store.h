@@ -151,4 +151,88 @@ int store_workspace_resolve(struct db *db, const char *tenant_id, const char *us
 			    int tenant_role, const char *ws_id_or_slug, char ws_out[UUID_STR_LEN],
 			    int *role_out, struct err *e);
 
+/* --- API keys and audit ------------------------------------------------------------ */
+
+#define API_KEY_PREFIX "plx_"
+#define API_KEY_LEN 47        /* "plx_" + 43 base64url characters (32 bytes) */
+#define API_KEY_SHOWN_LEN 12  /* the display prefix: "plx_" + 8 characters */
+#define API_KEY_NAME_MAX 100
+
+/* What the dispatcher needs from a presented key. role is an enum role
+ * (auth/auth.h): the key's role capped by its creator's current tenant role. */
+struct api_key_auth {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN],
+		created_by[UUID_STR_LEN];
+	int role;
+};
+
+/*
+ * Look a presented key up by its SHA-256. ERR_UNAUTHORIZED (slug
+ * "invalid_api_key") when it is malformed, unknown, revoked or expired, or
+ * when its creator is no longer an active member of its tenant. Updates
+ * last_used_at at most once a minute per key; call outside a transaction.
+ */
+int store_api_key_authenticate(struct db *db, const char *key, struct api_key_auth *out,
+			       struct err *e);
+
+/* A key as listed: never the key or its hash. Times are epoch ms, 0 = none. */
+struct api_key_info {
+	char id[UUID_STR_LEN], workspace_id[UUID_STR_LEN], created_by[UUID_STR_LEN];
+	char name[API_KEY_NAME_MAX + 1];
+	char prefix[API_KEY_SHOWN_LEN + 1];
+	int role; /* enum role */
+	int64_t expires_at, last_used_at, revoked_at, created_at;
+};
+
+struct api_key_new {
+	const char *tenant_id, *workspace_id, *created_by, *name;
+	const char *key;    /* the whole plaintext key; only its hash is stored */
+	int role;           /* enum role */
+	int64_t expires_at; /* 0 = never */
+};
+
+/* Insert a key (in the caller's transaction, if any); out describes it.
+ * ERR_NOT_FOUND (field workspace_id) when the workspace is not the tenant's. */
+int store_api_key_create(struct db *db, const struct api_key_new *in, struct api_key_info *out,
+			 struct err *e);
+/* Newest first; after (after_ms, after_id) when after_id is not NULL. Fills
+ * up to max items and sets *count. */
+int store_api_key_list(struct db *db, const char *tenant_id, int64_t after_ms,
+		       const char *after_id, struct api_key_info *items, int max, int *count,
+		       struct err *e);
+/* Set revoked_at (idempotent). *changed = 1 if it was live; out gets the key.
+ * ERR_NOT_FOUND when the id is not one of the tenant's keys. */
+int store_api_key_revoke(struct db *db, const char *tenant_id, const char *id,
+			 struct api_key_info *out, int *changed, struct err *e);
+/* The tenant's default workspace id (ERR_NOT_FOUND if none). */
+int store_default_workspace(struct db *db, const char *tenant_id, char out[UUID_STR_LEN],
+			    struct err *e);
+/* The tenant's slug, when the tenant exists (ERR_NOT_FOUND otherwise). */
+int store_tenant_slug(struct db *db, const char *tenant_id, char *slug, size_t size,
+		      struct err *e);
+
+/* Audit queries: "" (or NULL) string filters are off. action matches exactly;
+ * action_prefix matches the start ("auth." for "auth.*"). Times are epoch ms,
+ * inclusive; the cursor continues after (before_ms, before_id), newest first. */
+struct audit_filter {
+	const char *action, *action_prefix, *actor_id, *resource_type, *resource_id, *outcome;
+	int64_t since, until;
+	int64_t before_ms;
+	const char *before_id;
+	int64_t limit;
+};
+
+/* One row, borrowed for the duration of the callback (strings may be NULL). */
+struct audit_row {
+	const char *id;
+	int64_t created_at;
+	const char *actor_type, *actor_id, *actor_label, *action, *resource_type, *resource_id;
+	const char *ip, *outcome, *request_id, *details;
+};
+
+/* Calls fn for each matching entry of the tenant, newest first; a non-zero
+ * return from fn stops the walk and is returned. */
+int store_audit_list(struct db *db, const char *tenant_id, const struct audit_filter *f,
+		     int (*fn)(void *ctx, const struct audit_row *row), void *ctx, struct err *e);
+
 #endif

@@ -11,9 +11,43 @@ struct req;
 int api_setup_create(struct req *r);
 
 /* ---- auth.c ---- */
+int api_auth_login(struct req *r);
+int api_auth_refresh(struct req *r);
+int api_auth_logout(struct req *r);
+int api_auth_me(struct req *r);
+int api_auth_password(struct req *r);
+int api_auth_sessions_list(struct req *r);
+int api_auth_sessions_revoke(struct req *r);
+/* Shared with the login page. */
+int api_login_throttle(struct req *r);
+struct login_result;
+void api_audit_login(struct req *r, const struct login_result *res, int rc);
 
 /* ---- tenancy: tenants.c, members.c, invitations.c, workspaces.c, quotas.c ---- */
 
 /* ---- api_keys.c, audit.c ---- */
+int api_keys_create(struct req *r);
+int api_keys_list(struct req *r);
+int api_keys_revoke(struct req *r);
+int api_audit_list(struct req *r);
+int api_audit_export(struct req *r);
+
+/* params.c: parameters shared by tenant-level list handlers. */
+#include <stddef.h>
+#include <stdint.h>
+struct cJSON;
+/* Path parameter idx must be the caller's tenant (id or slug), else 404;
+ * slug gets the tenant's slug. */
+int api_tenant_param(struct req *r, int idx, char *slug, size_t size);
+/* ?limit= in 1..max (def when absent), else 400. */
+int api_query_limit(struct req *r, int64_t def, int64_t max, int64_t *out);
+/* Opaque cursors: base64url of "<ms>:<id>" (arena string); decode is 400 invalid_cursor. */
+char *api_cursor_encode(struct req *r, int64_t ms, const char *id);
+int api_cursor_decode(struct req *r, const char *s, int64_t *ms, char *id, size_t size);
+/* ?name= as epoch ms or RFC 3339: 0 set, 1 absent, <0 (400) invalid. */
+int api_query_time(struct req *r, const char *name, int64_t *out);
+/* RFC 3339 UTC with milliseconds; api_add_time adds null for 0. */
+void api_format_time(int64_t ms, char *out, size_t size);
+void api_add_time(struct cJSON *obj, const char *key, int64_t ms);
 
 #endif

@@ -109,6 +109,61 @@ int jwt_check_claims(const cJSON *claims, const char *iss, const char *aud, int6
 /* Sign claims; returns a malloc'd token or NULL. */
 char *jwt_sign(const char *alg, const unsigned char *key, size_t keylen, const cJSON *claims);
 
+/* ---- tokens (auth/token.c) ------------------------------------------------------ */
+
+#define ACCESS_TOKEN_TTL_S 900
+#define REFRESH_TOKEN_TTL_MS (30LL * 24 * 3600 * 1000)
+#define BROWSER_SESSION_TTL_MS (7LL * 24 * 3600 * 1000)
+#define OPAQUE_TOKEN_MAX 64
+
+struct access_claims {
+	char user_id[UUID_STR_LEN];
+	char tenant_id[UUID_STR_LEN];
+	char session_id[UUID_STR_LEN];
+};
+
+/* Load the HMAC key from secret (config) or <data_dir>/jwt.key (created 0600). */
+int auth_keys_init(const char *data_dir, const char *secret, struct err *e);
+int token_issue_access(const char *tenant_id, const char *user_id, const char *session_id,
+		       char **out, int *expires_in);
+/* Every failure is ERR_UNAUTHORIZED: forged, expired, wrong typ/iss/aud. */
+int token_verify_access(const char *token, struct access_claims *out, struct err *e);
+/* prefix + 32 random bytes (base64url); out has OPAQUE_TOKEN_MAX bytes. */
+void token_new_opaque(const char *prefix, char *out, size_t size);
+void token_hash(const char *token, char hex[65]); /* SHA-256, lower-case hex */
+
+/* ---- password sign-in (auth/login.c) ---------------------------------------------- */
+
+#include "db/store.h"
+
+struct login_request {
+	const char *email, *password;
+	const char *tenant_id;  /* NULL: the user's oldest membership */
+	const char *kind;       /* "api" (refresh token) or "browser" (cookie session) */
+	const char *ip, *user_agent;
+};
+struct login_result {
+	struct user_row user;
+	struct membership_row membership;
+	struct session_row session;
+	char refresh_token[OPAQUE_TOKEN_MAX]; /* or the browser session token */
+	char *access_token;
+	int expires_in;
+	int64_t retry_after_s; /* with ERR_RATE_LIMITED */
+	int user_known;        /* for the audit log only, never the response */
+};
+/* ERR_UNAUTHORIZED (invalid_credentials) or ERR_RATE_LIMITED (locked_out). */
+int auth_login(struct db *db, const struct login_request *in, struct login_result *out,
+	       struct err *e);
+void login_result_release(struct login_result *r);
+
+/* ---- rate limits (auth/ratelimit.c) ----------------------------------------------- */
+
+/* Token bucket per key ("u:<id>", "k:<id>", "ip:<addr>", "login:<addr>"):
+ * per_minute tokens a minute, bursting to per_minute/4 (at least 5).
+ * Returns 0 if allowed; otherwise the seconds to wait (>= 1). */
+int ratelimit_take(const char *key, int per_minute);
+
 /* ---- first-run set-up ------------------------------------------------------- */
 
 #define SETUP_TOKEN_LEN 44

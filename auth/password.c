@@ -3,13 +3,80 @@
  * a length and UTF-8 policy, and a cap on concurrent hashes so a login flood
  * cannot exhaust memory (each hash holds 19 MiB while it runs).
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "core/embed.h"
 #include "core/core.h"
+
+extern const struct embedded_file auth_common_password_files[];
+
+/* The common-password list as an open-addressing set of line offsets. */
+#define COMMON_SLOTS 65536
+static uint32_t common_off[COMMON_SLOTS]; /* offset + 1; 0 = empty */
+static uint16_t common_len[COMMON_SLOTS];
+static pthread_once_t common_once = PTHREAD_ONCE_INIT;
+
+static uint32_t common_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static void common_load(void)
+{
+	const char *d = auth_common_password_files[0].data;
+	size_t len = auth_common_password_files[0].len, i = 0;
+	while (i < len) {
+		size_t n = strcspn(d + i, "\n");
+		if (n && d[i] != '#' && n < 65536) {
+			uint32_t h = common_hash(d + i, n) % COMMON_SLOTS;
+			while (common_off[h])
+				h = (h + 1) % COMMON_SLOTS;
+			common_off[h] = (uint32_t)i + 1;
+			common_len[h] = (uint16_t)n;
+		}
+		i += n + 1;
+	}
+}
+
+static int common_has(const char *s, size_t n)
+{
+	const char *d = auth_common_password_files[0].data;
+	pthread_once(&common_once, common_load);
+	for (uint32_t h = common_hash(s, n) % COMMON_SLOTS; common_off[h];
+	     h = (h + 1) % COMMON_SLOTS)
+		if (common_len[h] == n && !memcmp(d + common_off[h] - 1, s, n))
+			return 1;
+	return 0;
+}
+
+/* Common, ignoring case and any run of trailing digits or symbols
+ * ("Password1234!" is "password"), or one character repeated. */
+static int password_is_common(const char *pw)
+{
+	char low[PASSWORD_MAX_LEN + 1];
+	size_t n = str_copy(low, sizeof(low), pw), same = 1;
+	if (n >= sizeof(low))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		low[i] = (char)tolower((unsigned char)low[i]);
+		same += i && low[i] == low[0];
+	}
+	if (same == n)
+		return 1;
+	if (common_has(low, n))
+		return 1;
+	while (n && !isalpha((unsigned char)low[n - 1]) && !((unsigned char)low[n - 1] & 0x80))
+		n--;
+	return n && common_has(low, n);
+}
 
 #define HASH_OPSLIMIT 2ULL
 #define HASH_MEMLIMIT (19ULL * 1024 * 1024)
@@ -51,6 +118,9 @@ int password_check_policy(const char *password, struct err *e)
 	if (n > PASSWORD_MAX_LEN)
 		return err_setc(e, ERR_INVALID, "weak_password", "password",
 				"password must be at most %d bytes", PASSWORD_MAX_LEN);
+	if (password_is_common(password))
+		return err_setc(e, ERR_INVALID, "weak_password", "password",
+				"this password is too common; choose a long, unusual passphrase");
 	return 0;
 }
 

@@ -64,6 +64,14 @@ static const struct config_opt opts[] = {
 	  "serve templates and static files from disk" },
 	{ "setup_token_ttl_s", CFG_INT, OFF(setup_token_ttl_s), "86400", 60, 604800,
 	  "PARALLAX_SETUP_TOKEN_TTL_S", "lifetime of the owner set-up link" },
+	{ "jwt_secret", CFG_STR, OFF(jwt_secret), "", 0, 0, "PARALLAX_JWT_SECRET",
+	  "token signing secret (>= 32 bytes; the same on every instance), else <data>/jwt.key" },
+	{ "rate_limit_rpm", CFG_INT, OFF(rate_limit_rpm), "6000", 0, 10000000,
+	  "PARALLAX_RATE_LIMIT_RPM", "requests a minute per user or API key (0: off)" },
+	{ "rate_limit_ip_rpm", CFG_INT, OFF(rate_limit_ip_rpm), "1200", 0, 10000000,
+	  "PARALLAX_RATE_LIMIT_IP_RPM", "unauthenticated requests a minute per IP (0: off)" },
+	{ "login_rpm", CFG_INT, OFF(login_rpm), "60", 1, 100000, "PARALLAX_LOGIN_RPM",
+	  "login attempts a minute per IP" },
 };
 
 static void *opt_ptr(struct config *cfg, const struct config_opt *o)

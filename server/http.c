@@ -206,7 +206,7 @@ static void render_error(struct req *r)
 	buf_adds(&b, "}}");
 	req_send(r, status, "application/json", b.p, b.len);
 	buf_release(&b);
-	if (status == 503 || status == 429)
+	if ((status == 503 || status == 429) && !strstr(r->headers.p, "Retry-After:"))
 		req_add_header(r, "Retry-After", "1");
 }
 
@@ -447,7 +447,8 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 	log_set_request_id(r.request_id);
 
 	if (!(rc = decode_path(&r, ri->request_uri ? ri->request_uri : "")) &&
-	    !(rc = find_route(&r)) && !(rc = parse_body(&r, ri)))
+	    !(rc = find_route(&r)) && !(rc = authenticate_request(&r)) &&
+	    !(rc = parse_body(&r, ri)) && !(rc = csrf_request(&r)))
 		rc = r.route->fn(&r);
 	if (rc < 0)
 		render_error(&r);

@@ -93,7 +93,8 @@ static int cmd_serve(int argc, char **argv, int argi)
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
 	app.started_ms = now_ms();
-	if (load_config(&cfg, argc, argv, argi, &e) || open_pool(&cfg, &app.pool, &e) ||
+	if (load_config(&cfg, argc, argv, argi, &e) ||
+	    auth_keys_init(cfg.data_dir, cfg.jwt_secret, &e) || open_pool(&cfg, &app.pool, &e) ||
 	    prepare_database(&app, token, &created, &e)) {
 		ret = fail(&e);
 		goto out;

@@ -33,6 +33,20 @@ const struct route routes[] = {
 	  "First-run set-up form submission", "setup", 0 },
 
 	/* ---- auth: login, tokens, sessions (api/auth.c, web/login.c) ---- */
+	{ "POST", "/api/v1/auth/login", PUBLIC, BODY_JSON, api_auth_login,
+	  "Sign in with email and password: access and refresh tokens", "auth", 0 },
+	{ "POST", "/api/v1/auth/refresh", PUBLIC, BODY_JSON, api_auth_refresh,
+	  "Rotate a refresh token for new tokens", "auth", 0 },
+	{ "POST", "/api/v1/auth/logout", AUTHED, BODY_NONE, api_auth_logout,
+	  "End this session (its access and refresh tokens)", "auth", 0 },
+	{ "GET", "/api/v1/auth/me", AUTHED, BODY_NONE, api_auth_me,
+	  "The caller: user, tenant, role and memberships", "auth", 0 },
+	{ "POST", "/api/v1/auth/password", AUTHED, BODY_JSON, api_auth_password,
+	  "Change the password; ends every session", "auth", 0 },
+	{ "GET", "/api/v1/auth/sessions", AUTHED, BODY_NONE, api_auth_sessions_list,
+	  "The caller's active sessions", "auth", 0 },
+	{ "DELETE", "/api/v1/auth/sessions/{id}", AUTHED, BODY_NONE, api_auth_sessions_revoke,
+	  "End one of the caller's sessions", "auth", 0 },
 
 	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
 

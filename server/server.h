@@ -54,6 +54,10 @@ struct config {
 	char *tls_key;
 	int dev;
 	int setup_token_ttl_s;
+	char *jwt_secret;
+	int rate_limit_rpm;
+	int rate_limit_ip_rpm;
+	int login_rpm;
 };
 
 /* Fill defaults, then the file (--config / PARALLAX_CONFIG), the environment
@@ -185,6 +189,15 @@ extern const size_t routes_count;
 
 /* Match path against a pattern, filling params (arena strings). 1 on match. */
 int route_match(const char *pattern, const char *path, struct req *r);
+
+/* ---- authentication (server/authn.c) ------------------------------------------ */
+
+/* Fill r->auth from the credential, apply rate limits and the route's
+ * permission. Runs before the body is read. */
+int authenticate_request(struct req *r);
+/* CSRF for cookie-authenticated writes; runs after the body is read. */
+int csrf_request(struct req *r);
+const char *session_cookie_name(struct req *r);
 
 /* ---- HTTP server ---------------------------------------------------------------- */
 

@@ -52,6 +52,8 @@ const char *web_csrf_token(struct req *r)
 int web_csrf_check(struct req *r)
 {
 	const char *cookie = csrf_cookie(r), *field = req_form(r, "csrf");
+	if (!field)
+		field = req_header(r, "X-CSRF-Token");
 	if (!web_same_origin(r))
 		return req_fail(r, ERR_FORBIDDEN, "bad_origin", NULL,
 				"cross-origin form post refused");

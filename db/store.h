@@ -151,6 +151,188 @@ int store_workspace_resolve(struct db *db, const char *tenant_id, const char *us
 			    int tenant_role, const char *ws_id_or_slug, char ws_out[UUID_STR_LEN],
 			    int *role_out, struct err *e);
 
+#define TENANCY_NAME_MAX 100   /* tenant and workspace names, bytes */
+#define TENANCY_SLUG_MAX 63
+#define TENANCY_DESC_MAX 1000
+#define TENANCY_EMAIL_MAX 254
+#define TENANCY_LIST_MAX 100   /* the most rows one list call returns */
+
+/* --- tenants and memberships (store_tenants.c) ---------------------------------- */
+
+struct tenant_info {
+	char id[UUID_STR_LEN], slug[TENANCY_SLUG_MAX + 1], name[TENANCY_NAME_MAX + 1];
+	char plan[32], status[16];
+	int64_t created_at, updated_at;
+};
+
+/* The caller's tenant when id_or_slug names it (by id or slug); any other
+ * tenant, like a missing one, is ERR_NOT_FOUND. */
+int store_tenant_get(struct db *db, const char *tenant_id, const char *id_or_slug,
+		     struct tenant_info *out, struct err *e);
+/* Serialize membership changes of one tenant inside the caller's write
+ * transaction (row lock on PostgreSQL; BEGIN IMMEDIATE already does it on
+ * SQLite). ERR_NOT_FOUND if the tenant is gone. */
+int store_tenant_lock(struct db *db, const char *tenant_id, struct err *e);
+int store_tenant_rename(struct db *db, const char *tenant_id, const char *name, struct err *e);
+/* Delete the tenant and, by cascade, everything it owns (not the audit log,
+ * and not the users, who are global). */
+int store_tenant_delete(struct db *db, const char *tenant_id, struct err *e);
+
+struct member_info {
+	char user_id[UUID_STR_LEN], email[TENANCY_EMAIL_MAX + 1], name[256], role[16];
+	int64_t created_at;
+};
+
+/* Members by user id, after the user id `after` (NULL: from the start);
+ * fills up to max items and sets *count. */
+int store_members_list(struct db *db, const char *tenant_id, const char *after,
+		       struct member_info *items, int max, int *count, struct err *e);
+int store_member_get(struct db *db, const char *tenant_id, const char *user_id,
+		     struct member_info *out, struct err *e);
+/*
+ * In the caller's write transaction, after store_tenant_lock(). Demoting or
+ * removing the tenant's last owner is ERR_CONFLICT with slug "last_owner".
+ * Removal also drops the user's workspace memberships and releases one
+ * "members" quota unit.
+ */
+int store_member_set_role(struct db *db, const char *tenant_id, const char *user_id,
+			  const char *role, struct err *e);
+int store_member_remove(struct db *db, const char *tenant_id, const char *user_id,
+			struct err *e);
+/* Add a tenant member (taking one "members" quota unit) and put them in
+ * workspace_id, or the default workspace when NULL. ERR_CONFLICT (slug
+ * "already_member") when they are one; ERR_NOT_FOUND (field workspace_id)
+ * when the workspace is not the tenant's. Caller's write transaction. */
+int store_member_add(struct db *db, const char *tenant_id, const char *user_id,
+		     const char *role, const char *workspace_id, struct err *e);
+
+/* --- workspaces (store_workspaces.c) ---------------------------------------------- */
+
+struct workspace_info {
+	char id[UUID_STR_LEN], slug[TENANCY_SLUG_MAX + 1], name[TENANCY_NAME_MAX + 1];
+	char description[TENANCY_DESC_MAX + 1];
+	int is_default;
+	int64_t created_at, updated_at;
+};
+
+/* By id; member_id not NULL: only workspaces that user is a member of. */
+int store_workspaces_list(struct db *db, const char *tenant_id, const char *member_id,
+			  const char *after, struct workspace_info *items, int max, int *count,
+			  struct err *e);
+/* By id or slug, in the tenant; id_or_slug NULL: the default workspace. */
+int store_workspace_get(struct db *db, const char *tenant_id, const char *id_or_slug,
+			struct workspace_info *out, struct err *e);
+/* Caller's write transaction: takes one "workspaces" quota unit (429
+ * quota_exceeded), inserts in->slug/name/description and fills out.
+ * A taken slug is ERR_CONFLICT with field "slug". */
+int store_workspace_create(struct db *db, const char *tenant_id, const struct workspace_info *in,
+			   struct workspace_info *out, struct err *e);
+/* NULL fields stay as they are. */
+int store_workspace_update(struct db *db, const char *tenant_id, const char *id,
+			   const char *slug, const char *name, const char *description,
+			   struct err *e);
+/* Caller's write transaction: the default workspace is ERR_CONFLICT (slug
+ * "default_workspace"); releases one "workspaces" quota unit. */
+int store_workspace_delete(struct db *db, const char *tenant_id, const char *id,
+			   struct err *e);
+
+struct workspace_member_info {
+	char user_id[UUID_STR_LEN], email[TENANCY_EMAIL_MAX + 1], name[256];
+	char tenant_role[16], role[16]; /* role: the override, "" when none */
+	int64_t created_at;
+};
+
+int store_workspace_members_list(struct db *db, const char *tenant_id, const char *ws_id,
+				 const char *after, struct workspace_member_info *items, int max,
+				 int *count, struct err *e);
+/* Insert or update; role NULL clears the override. ERR_NOT_FOUND (field
+ * user_id) when the user is not a member of the tenant. *created = 1 when new. */
+int store_workspace_member_put(struct db *db, const char *tenant_id, const char *ws_id,
+			       const char *user_id, const char *role, int *created,
+			       struct err *e);
+int store_workspace_member_remove(struct db *db, const char *tenant_id, const char *ws_id,
+				  const char *user_id, struct err *e);
+
+/* --- invitations (store_invitations.c) -------------------------------------------- */
+
+struct invitation_info {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN];
+	char email[TENANCY_EMAIL_MAX + 1], role[16], created_by[UUID_STR_LEN];
+	int64_t expires_at, created_at;
+};
+
+struct invitation_new {
+	const char *tenant_id, *workspace_id /* NULL: the default one, at acceptance */;
+	const char *email, *role;
+	const char *token_hash, *created_by;
+	int64_t expires_at;
+};
+
+/* ERR_NOT_FOUND (field workspace_id) when the workspace is not the tenant's. */
+int store_invitation_create(struct db *db, const struct invitation_new *in,
+			    struct invitation_info *out, struct err *e);
+/* Pending ones (not accepted, revoked or expired), oldest first, after the
+ * id `after` (NULL: from the start). */
+int store_invitations_list(struct db *db, const char *tenant_id, const char *after,
+			   struct invitation_info *items, int max, int *count, struct err *e);
+/* ERR_NOT_FOUND unless pending. */
+int store_invitation_revoke(struct db *db, const char *tenant_id, const char *id,
+			    struct err *e);
+/* The pending invitation with this token hash, in whichever tenant: the
+ * token is the credential (like the set-up token). ERR_NOT_FOUND otherwise. */
+int store_invitation_by_hash(struct db *db, const char *token_hash, struct invitation_info *out,
+			     struct err *e);
+/* Mark it accepted by user_id if still pending (ERR_NOT_FOUND otherwise);
+ * the conditional update makes a second, racing accept fail. */
+int store_invitation_mark_accepted(struct db *db, const char *tenant_id, const char *id,
+				   const char *user_id, struct err *e);
+/* A new active user (email lower-case, already validated); ERR_CONFLICT
+ * (slug "account_exists") when the email has an account. */
+int store_user_create_invited(struct db *db, const char *email, const char *name,
+			      const char *password_hash, char id_out[UUID_STR_LEN],
+			      struct err *e);
+
+/* --- quotas (store_quotas.c) -------------------------------------------------------- */
+
+enum quota_metric {
+	QUOTA_MEMBERS,
+	QUOTA_WORKSPACES,
+	QUOTA_AGENTS,
+	QUOTA_PATTERNS,
+	QUOTA_EXECUTIONS_PER_DAY,
+	QUOTA_CONCURRENT_EXECUTIONS,
+	QUOTA_TOKENS_PER_MONTH,
+	QUOTA_REQUESTS_PER_MINUTE,
+	QUOTA__COUNT
+};
+/* "members", "workspaces", ... in enum order (the column names). */
+extern const char *const store_quota_names[QUOTA__COUNT];
+
+struct quota_report {
+	int64_t limit[QUOTA__COUNT]; /* the tenant's quotas */
+	int64_t usage[QUOTA__COUNT]; /* now: counts, today, this month, this minute */
+	int64_t plan[QUOTA__COUNT];  /* the plan's ceilings */
+	char plan_name[32];
+};
+int store_quotas_get(struct db *db, const char *tenant_id, struct quota_report *out,
+		     struct err *e);
+/* values[i] < 0 leaves quota i as it is. A value above the plan's ceiling is
+ * ERR_UNPROCESSABLE naming the field. */
+int store_quotas_set(struct db *db, const char *tenant_id, const int64_t values[QUOTA__COUNT],
+		     struct err *e);
+/*
+ * Atomic check-and-increment inside the caller's write transaction: the
+ * usage row for (tenant, metric, current period) grows by amount only if
+ * it stays within the tenant's quota; otherwise ERR_RATE_LIMITED with slug
+ * "quota_exceeded" and field metric. Counts start from the real row count
+ * the first time. metric is one of store_quota_names.
+ */
+int store_quota_take(struct db *db, const char *tenant_id, const char *metric, int64_t amount,
+		     struct err *e);
+/* The reverse (never below 0). */
+int store_quota_release(struct db *db, const char *tenant_id, const char *metric,
+			int64_t amount, struct err *e);
+
 /* --- API keys and audit ------------------------------------------------------------ */
 
 #define API_KEY_PREFIX "plx_"

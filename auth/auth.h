@@ -194,5 +194,9 @@ struct setup_created {
 };
 int setup_owner_create(struct db *db, const struct setup_request *in, struct setup_result *out,
 		       struct setup_created *created, struct err *e);
+/* `parallax admin tenant create`: a further tenant and its owner (token unused). */
+int tenant_create_with_owner(struct db *db, const struct setup_request *in,
+			     struct setup_result *out, struct setup_created *created,
+			     struct err *e);
 
 #endif

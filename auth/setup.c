@@ -128,14 +128,13 @@ static void make_slug(const char *name, char *out, size_t size)
 		str_copy(out, size, "team");
 }
 
-int setup_owner_create(struct db *db, const struct setup_request *in, struct setup_result *out,
-		       struct setup_created *created, struct err *e)
+/* Validate, hash and create a tenant with its owner; no token involved. */
+static int owner_create(struct db *db, const struct setup_request *in, int another,
+			struct setup_result *out, struct setup_created *created, struct err *e)
 {
 	char hash[PASSWORD_HASH_MAX];
 	char *slug = created->slug, *email = created->email;
 	int rc;
-	if ((rc = setup_token_check(db, in->token, e)))
-		return rc;
 	if ((rc = check_text(in->tenant_name, "tenant_name", 100, e)) ||
 	    (rc = check_text(in->user_name, "name", 100, e)) || (rc = check_email(in->email, e)) ||
 	    (rc = password_check_policy(in->password ? in->password : "", e)))
@@ -149,12 +148,29 @@ int setup_owner_create(struct db *db, const struct setup_request *in, struct set
 	make_slug(in->tenant_name, slug, sizeof(created->slug));
 	if ((rc = password_hash(in->password, hash, e)))
 		return rc;
-	struct setup_owner so = { in->tenant_name, slug, in->user_name, email, hash };
+	struct setup_owner so = { in->tenant_name, slug, in->user_name, email, hash, another };
 	rc = store_setup_owner(db, &so, out, e);
 	sodium_memzero(hash, sizeof(hash));
-	if (rc == ERR_CONFLICT)
+	return rc;
+}
+
+int setup_owner_create(struct db *db, const struct setup_request *in, struct setup_result *out,
+		       struct setup_created *created, struct err *e)
+{
+	int rc;
+	if ((rc = setup_token_check(db, in->token, e)))
+		return rc;
+	rc = owner_create(db, in, 0, out, created, e);
+	if (rc == ERR_CONFLICT && !strcmp(e->field, ""))
 		return err_set(e, ERR_NOT_FOUND, NULL, "no such page");
 	if (rc)
 		return rc;
 	return setup_token_consume(db, e);
+}
+
+int tenant_create_with_owner(struct db *db, const struct setup_request *in,
+			     struct setup_result *out, struct setup_created *created,
+			     struct err *e)
+{
+	return owner_create(db, in, 1, out, created, e);
 }

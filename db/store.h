@@ -30,6 +30,7 @@ int store_owner_exists(struct db *db, int *exists, struct err *e);
 
 struct setup_owner {
 	const char *tenant_name, *tenant_slug, *user_name, *email, *password_hash;
+	int another_tenant; /* 1: an admin creating a further tenant (no first-owner claim) */
 };
 
 struct setup_result {

@@ -211,7 +211,7 @@ int store_setup_owner(struct db *db, const struct setup_owner *in, struct setup_
 	ret = db_begin(db, DB_TX_WRITE, e);
 	if (ret < 0)
 		return ret;
-	ret = setup_claim(db, e);
+	ret = in->another_tenant ? 0 : setup_claim(db, e);
 	if (ret == 0)
 		ret = setup_insert_tenant(db, in, &r, now, e);
 	if (ret == 0)

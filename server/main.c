@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		   "  serve          run the HTTP API, dashboard and workers\n"
 		   "  migrate        apply database migrations and exit\n"
 		   "  config check   validate the configuration (and reach the database)\n"
+		   "  admin tenant create NAME OWNER_EMAIL OWNER_NAME < password\n"
+		   "                 add a tenant and its owner (multi-tenant installations)\n"
 		   "  version        print the version\n"
 		   "  help           this text and every option\n");
 }
@@ -167,6 +169,53 @@ out:
 	return ret;
 }
 
+/*
+ * parallax admin tenant create NAME OWNER_EMAIL OWNER_NAME [config flags]
+ * The owner's password is read from the first line of standard input, so
+ * it never appears in the process list or shell history.
+ */
+static int cmd_admin_tenant_create(int argc, char **argv, int argi)
+{
+	struct config cfg;
+	struct err e;
+	struct db_pool *pool = NULL;
+	struct db *db = NULL;
+	char password[PASSWORD_MAX_LEN + 2];
+	struct setup_result res;
+	struct setup_created made;
+	int ret = 1;
+	err_clear(&e);
+	memset(&cfg, 0, sizeof(cfg));
+	if (argc - argi < 3) {
+		fprintf(stderr, "usage: parallax admin tenant create NAME OWNER_EMAIL OWNER_NAME "
+				"[options] < password\n");
+		return 2;
+	}
+	if (!fgets(password, sizeof(password), stdin)) {
+		fprintf(stderr, "parallax: password: expected on standard input\n");
+		return 2;
+	}
+	password[strcspn(password, "\r\n")] = '\0';
+	struct setup_request in = { NULL, argv[argi], argv[argi + 2], argv[argi + 1], password };
+	if (load_config(&cfg, argc, argv, argi + 3, &e) || open_pool(&cfg, &pool, &e) ||
+	    db_acquire(pool, 10000, &db, &e) ||
+	    tenant_create_with_owner(db, &in, &res, &made, &e)) {
+		ret = fail(&e);
+		goto out;
+	}
+	printf("{\"tenant\":{\"id\":\"%s\",\"slug\":\"%s\"},\"user\":{\"id\":\"%s\","
+	       "\"email\":\"%s\"},\"workspace\":{\"id\":\"%s\"}}\n",
+	       res.tenant_id, made.slug, res.user_id, made.email, res.workspace_id);
+	ret = 0;
+out:
+	sodium_memzero(password, sizeof(password));
+	if (db)
+		db_release(db);
+	db_pool_close(pool);
+	config_release(&cfg);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -196,6 +245,9 @@ int main(int argc, char **argv)
 		ret = cmd_serve(argc, argv, 2);
 	else if (!strcmp(cmd, "migrate"))
 		ret = cmd_db(argc, argv, 2, 1);
+	else if (!strcmp(cmd, "admin") && argc > 3 && !strcmp(argv[2], "tenant") &&
+		 !strcmp(argv[3], "create"))
+		ret = cmd_admin_tenant_create(argc, argv, 4);
 	else if (!strcmp(cmd, "config") && argc > 2 && !strcmp(argv[2], "check"))
 		ret = cmd_db(argc, argv, 3, 0);
 	else {

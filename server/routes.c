@@ -47,10 +47,24 @@ const struct route routes[] = {
 	  "The caller's active sessions", "auth", 0 },
 	{ "DELETE", "/api/v1/auth/sessions/{id}", AUTHED, BODY_NONE, api_auth_sessions_revoke,
 	  "End one of the caller's sessions", "auth", 0 },
+	{ "GET", "/login", PUBLIC, BODY_NONE, web_login_page, "Sign-in page", "pages", 0 },
+	{ "POST", "/login", PUBLIC, BODY_FORM, web_login_submit, "Sign in (form)", "pages", 0 },
+	{ "POST", "/logout", PUBLIC, BODY_FORM, web_logout, "Sign out (form)", "pages", 0 },
+	{ "GET", "/", PUBLIC, BODY_NONE, web_home, "Home (signed in)", "pages", 0 },
 
 	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
 
 	/* ---- API keys and the audit log ---- */
+	{ "POST", "/api/v1/tenants/{t}/api-keys", PERM(RES_API_KEY, ACT_CREATE), BODY_JSON,
+	  api_keys_create, "Create an API key (shown once)", "api-keys", 0 },
+	{ "GET", "/api/v1/tenants/{t}/api-keys", PERM(RES_API_KEY, ACT_READ), BODY_NONE,
+	  api_keys_list, "List API keys (never the key itself)", "api-keys", 0 },
+	{ "DELETE", "/api/v1/tenants/{t}/api-keys/{id}", PERM(RES_API_KEY, ACT_DELETE), BODY_NONE,
+	  api_keys_revoke, "Revoke an API key", "api-keys", 0 },
+	{ "GET", "/api/v1/tenants/{t}/audit", PERM(RES_AUDIT, ACT_READ), BODY_NONE,
+	  api_audit_list, "Audit log entries, filtered, newest first", "audit", 0 },
+	{ "GET", "/api/v1/tenants/{t}/audit/export", PERM(RES_AUDIT, ACT_READ), BODY_NONE,
+	  api_audit_export, "Export the audit log as CSV or JSON", "audit", 0 },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -18,6 +18,16 @@ const char *web_csrf_token(struct req *r);
 /* Same origin and matching token, else ERR_FORBIDDEN set on r. */
 int web_csrf_check(struct req *r);
 
+/* 1 if next is a same-origin relative path ("/x", never "//x", "/\\x", "https:"). */
+int web_safe_next(const char *next);
+/* <!doctype html> ... <body class="body_class">, with the stylesheet. */
+void web_page_begin(struct buf *b, const char *title, const char *body_class);
+
+int web_login_page(struct req *r);
+int web_login_submit(struct req *r);
+int web_logout(struct req *r);
+int web_home(struct req *r);
+
 int web_setup_page(struct req *r);
 int web_setup_submit(struct req *r);
 

@@ -114,7 +114,7 @@ TEST(test_setup_owner)
 		CHECK(0);
 		goto out;
 	}
-	struct setup_owner in = { "Acme", "acme", "Olga Owner", "Owner@Example.COM", "h" };
+	struct setup_owner in = { "Acme", "acme", "Olga Owner", "Owner@Example.COM", "h", 0 };
 	/* A taken email fails after the tenant row went in: nothing may remain. */
 	CHECK_INT(db_execf(db, &e, NULL, "INSERT INTO users (id, email, name, created_at, "
 			   "updated_at) VALUES ('u-0', 'owner@example.com', 'x', 1, 1)", ""), 0);
@@ -134,7 +134,7 @@ TEST(test_setup_owner)
 	check_setup_rows(db, &r);
 	CHECK_INT(store_owner_exists(db, &exists, &e), 0);
 	CHECK_INT(exists, 1);
-	struct setup_owner again = { "Evil", "evil", "Eve", "eve@example.com", "h" };
+	struct setup_owner again = { "Evil", "evil", "Eve", "eve@example.com", "h", 0 };
 	CHECK_INT(store_setup_owner(db, &again, &r2, &e), ERR_CONFLICT);
 	check_counts(db, 1);
 	CHECK_INT(count_rows(db, "SELECT count(*) FROM users"), 1);
@@ -157,7 +157,7 @@ static void *setup_racer_main(void *arg)
 	struct setup_result res;
 	snprintf(slug, sizeof(slug), "race%d", r->idx);
 	snprintf(email, sizeof(email), "racer%d@example.com", r->idx);
-	struct setup_owner in = { "Race", slug, "Racer", email, "h" };
+	struct setup_owner in = { "Race", slug, "Racer", email, "h", 0 };
 	struct db_pool *pool = suite_pool(r->url, 1);
 	struct db *db = suite_acquire(pool);
 	r->ret = db ? store_setup_owner(db, &in, &res, &e) : -100;

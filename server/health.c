@@ -85,6 +85,17 @@ static cJSON *openapi_operation(const struct route *rt)
 	cJSON *resp = cJSON_AddObjectToObject(op, "responses");
 	cJSON *def = cJSON_AddObjectToObject(resp, "default");
 	cJSON_AddStringToObject(def, "description", "See the error model: {error:{code,message,field}}");
+	cJSON *perm = cJSON_AddObjectToObject(op, "x-parallax-permission");
+	cJSON_AddStringToObject(perm, "access", rt->access == ACCESS_PUBLIC ? "public" :
+						rt->access == ACCESS_AUTH   ? "authenticated" :
+									      "permission");
+	if (rt->access == ACCESS_PERM) {
+		cJSON_AddStringToObject(perm, "resource", resource_name(rt->resource));
+		cJSON_AddStringToObject(perm, "action", action_name(rt->action));
+		cJSON_AddStringToObject(perm, "min_role",
+					role_name(rbac_min_role(rt->resource, rt->action)));
+		cJSON_AddBoolToObject(perm, "workspace_scoped", rbac_workspace_scoped(rt->resource));
+	}
 	if (rt->access != ACCESS_PUBLIC) {
 		cJSON *sec = cJSON_AddArrayToObject(op, "security");
 		cJSON *req = cJSON_CreateObject();

@@ -293,3 +293,19 @@ export async function waitLive(server, timeoutMs = 10000) {
 	}
 	throw new Error(`/health/live not 200 within ${timeoutMs} ms (${last})`);
 }
+
+// Runs SQL directly on a server's database (sqlite3 CLI or psql) and returns the output
+// rows as arrays of strings (|-separated). For tests that must reach past the API: an
+// expiry in the past, or proof that a row is unchanged.
+export async function sql(server, text) {
+	const args =
+		backend === 'sqlite'
+			? ['-bail', '-cmd', '.timeout 5000', server.db.url.slice('sqlite://'.length), text]
+			: [server.db.url, '-v', 'ON_ERROR_STOP=1', '-qAtX', '-c', text];
+	try {
+		const { stdout } = await execFileP(backend === 'sqlite' ? 'sqlite3' : 'psql', args, { timeout: 30000 });
+		return stdout.split('\n').filter((l) => l !== '').map((l) => l.split('|'));
+	} catch (e) {
+		throw new Error(`sql ${JSON.stringify(text)} failed: ${e.stderr || e.message}`);
+	}
+}

@@ -57,8 +57,23 @@ static int common_has(const char *s, size_t n)
 	return 0;
 }
 
+/* A run of consecutive digits, up or down ("123456789012", "987654321098"). */
+static int digit_run(const char *s, size_t n)
+{
+	int up = 1, down = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		if (i) {
+			up &= s[i] == '0' + (s[i - 1] - '0' + 1) % 10;
+			down &= s[i] == '0' + (s[i - 1] - '0' + 9) % 10;
+		}
+	}
+	return n && (up || down);
+}
+
 /* Common, ignoring case and any run of trailing digits or symbols
- * ("Password1234!" is "password"), or one character repeated. */
+ * ("Password1234!" is "password"), one character repeated, or a digit run. */
 static int password_is_common(const char *pw)
 {
 	char low[PASSWORD_MAX_LEN + 1];
@@ -69,7 +84,7 @@ static int password_is_common(const char *pw)
 		low[i] = (char)tolower((unsigned char)low[i]);
 		same += i && low[i] == low[0];
 	}
-	if (same == n)
+	if (same == n || digit_run(low, n))
 		return 1;
 	if (common_has(low, n))
 		return 1;

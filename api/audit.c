@@ -109,7 +109,6 @@ static cJSON *audit_row_json(const struct audit_row *row)
 /* ---- list ----------------------------------------------------------------- */
 
 struct list_ctx {
-	struct req *r;
 	cJSON *items;
 	int64_t limit, count;
 	int64_t last_ms;
@@ -134,7 +133,7 @@ static int list_row(void *ctx, const struct audit_row *row)
 int api_audit_list(struct req *r)
 {
 	struct audit_query q;
-	struct list_ctx c = { .r = r };
+	struct list_ctx c = { 0 };
 	struct db *db;
 	int rc;
 	if ((rc = audit_query_parse(r, &q)) ||

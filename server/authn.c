@@ -14,6 +14,7 @@
  * Failures: 401 for a missing or bad credential, 403 for a forbidden action
  * or CSRF, 429 with Retry-After for rate limits.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,6 +137,48 @@ static int resolve_workspace(struct req *r)
 	return 0;
 }
 
+/*
+ * The tenant's requests_per_minute quota (admin-editable), cached for 30 s
+ * per tenant so the hot path does not query it; the configured
+ * rate_limit_rpm is the installation-wide ceiling.
+ */
+#define RPM_CACHE 256
+static struct {
+	char tenant[UUID_STR_LEN];
+	int rpm;
+	int64_t at;
+} rpm_cache[RPM_CACHE];
+static pthread_mutex_t rpm_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int tenant_rpm(struct req *r, int ceiling)
+{
+	unsigned h = 0;
+	int64_t now = mono_ms(), v = 0;
+	struct db *db;
+	struct err e;
+	for (const char *p = r->auth.tenant_id; *p; p++)
+		h = h * 31 + (unsigned char)*p;
+	h %= RPM_CACHE;
+	pthread_mutex_lock(&rpm_mu);
+	if (!strcmp(rpm_cache[h].tenant, r->auth.tenant_id) && now - rpm_cache[h].at < 30000) {
+		int rpm = rpm_cache[h].rpm;
+		pthread_mutex_unlock(&rpm_mu);
+		return rpm;
+	}
+	pthread_mutex_unlock(&rpm_mu);
+	if (req_db(r, &db) || db_query_int64(db, &e, &v,
+					     "SELECT requests_per_minute FROM tenant_quotas "
+					     "WHERE tenant_id = ?", "s", r->auth.tenant_id))
+		return ceiling;
+	int rpm = v > 0 && v < ceiling ? (int)v : ceiling;
+	pthread_mutex_lock(&rpm_mu);
+	str_copy(rpm_cache[h].tenant, sizeof(rpm_cache[h].tenant), r->auth.tenant_id);
+	rpm_cache[h].rpm = rpm;
+	rpm_cache[h].at = now;
+	pthread_mutex_unlock(&rpm_mu);
+	return rpm;
+}
+
 static int rate_limit(struct req *r)
 {
 	char key[96];
@@ -146,6 +189,8 @@ static int rate_limit(struct req *r)
 		snprintf(key, sizeof(key), "k:%s", r->auth.api_key_id);
 	else if (r->auth.kind != AUTH_NONE)
 		snprintf(key, sizeof(key), "u:%s", r->auth.user_id);
+	if (r->auth.kind != AUTH_NONE && rpm > 0)
+		rpm = tenant_rpm(r, rpm);
 	else {
 		snprintf(key, sizeof(key), "ip:%s", r->remote_ip);
 		rpm = r->app->cfg->rate_limit_ip_rpm;

@@ -64,15 +64,16 @@ void api_audit_login(struct req *r, const struct login_result *res, int rc)
 	cJSON *d = cJSON_CreateObject();
 	if (rc)
 		cJSON_AddStringToObject(d, "reason", err_slug(&r->err));
+	/* A failure against a known account goes to that account's tenant, so
+	 * its admins see it; the actor stays anonymous. */
+	str_copy(r->auth.tenant_id, sizeof(r->auth.tenant_id), res->membership.tenant_id);
 	if (!rc) {
-		str_copy(r->auth.tenant_id, sizeof(r->auth.tenant_id), res->membership.tenant_id);
 		str_copy(r->auth.user_id, sizeof(r->auth.user_id), res->user.id);
 		r->auth.kind = AUTH_TOKEN;
 	}
 	req_audit(r, rc ? "auth.login_failed" : "auth.login", "user",
 		  res->user_known ? res->user.id : NULL, rc ? "failure" : "success", d);
-	if (!rc)
-		memset(&r->auth, 0, sizeof(r->auth));
+	memset(&r->auth, 0, sizeof(r->auth));
 }
 
 int api_auth_login(struct req *r)

@@ -127,8 +127,12 @@ int auth_login(struct db *db, const struct login_request *in, struct login_resul
 		return login_failed(db, acct, ipkey, &out->retry_after_s, e);
 	}
 	out->user_known = 1;
-	if (!password_verify(out->user.password_hash, in->password))
+	if (!password_verify(out->user.password_hash, in->password)) {
+		struct err ignore;
+		/* So the failure shows in the user's tenant's audit log. */
+		store_membership_get(db, out->user.id, in->tenant_id, &out->membership, &ignore);
 		return login_failed(db, acct, ipkey, &out->retry_after_s, e);
+	}
 	store_throttle_reset(db, acct, e);
 	return login_open_session(db, in, out, e);
 }

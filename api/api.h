@@ -24,6 +24,48 @@ struct login_result;
 void api_audit_login(struct req *r, const struct login_result *res, int rc);
 
 /* ---- tenancy: tenants.c, members.c, invitations.c, workspaces.c, quotas.c ---- */
+int api_tenant_get(struct req *r);
+int api_tenant_update(struct req *r);
+int api_tenant_delete(struct req *r);
+int api_members_list(struct req *r);
+int api_members_update(struct req *r);
+int api_members_delete(struct req *r);
+int api_invitations_create(struct req *r);
+int api_invitations_list(struct req *r);
+int api_invitations_revoke(struct req *r);
+int api_invitations_accept(struct req *r);
+int api_workspaces_list(struct req *r);
+int api_workspaces_create(struct req *r);
+int api_workspaces_get(struct req *r);
+int api_workspaces_update(struct req *r);
+int api_workspaces_delete(struct req *r);
+int api_workspace_members_list(struct req *r);
+int api_workspace_members_put(struct req *r);
+int api_workspace_members_delete(struct req *r);
+int api_quotas_get(struct req *r);
+int api_quotas_update(struct req *r);
+
+/* Shared with the invitation page (web/invite.c). */
+struct invitation_info;
+struct tenant_info;
+struct invite_accept {
+	const char *token, *name, *password;
+};
+struct invite_accepted {
+	char user_id[40], email[256], name[256], role[16];
+	char tenant_id[40], tenant_slug[64], tenant_name[128];
+};
+/* The pending invitation a token names, and its tenant; 404 otherwise. */
+int api_invitation_find(struct req *r, const char *token, struct invitation_info *inv,
+			struct tenant_info *t);
+/* Accept as a new account (name, password): 404 for a dead token, 409
+ * account_exists when the email has an account, 400 for a bad name or
+ * password; r->err says which. */
+int api_invitation_accept_new(struct req *r, const struct invite_accept *in,
+			      struct invite_accepted *out);
+/* Accept as the signed-in caller, whose email must be the invited one (403). */
+int api_invitation_accept_existing(struct req *r, const char *token,
+				   struct invite_accepted *out);
 
 /* ---- api_keys.c, audit.c ---- */
 int api_keys_create(struct req *r);

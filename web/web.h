@@ -31,4 +31,7 @@ int web_home(struct req *r);
 int web_setup_page(struct req *r);
 int web_setup_submit(struct req *r);
 
+int web_invite_page(struct req *r);
+int web_invite_submit(struct req *r);
+
 #endif

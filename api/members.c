@@ -44,24 +44,34 @@ int api_members_list(struct req *r)
 				   last ? last->user_id : NULL);
 }
 
-/* Lock the tenant's memberships and load the target, whom the caller must
- * not rank below. */
-static int target_load(struct req *r, struct db *db, struct member_info *m)
+/*
+ * Lock the tenant's memberships, then check against the caller's role as it
+ * is now (a concurrent change may have lowered it since the request was
+ * authenticated): the target may not rank above it, nor may the new role
+ * (grant; ROLE_NONE for a removal). Loads the target into m.
+ */
+static int target_load(struct req *r, struct db *db, int grant, struct member_info *m)
 {
-	int rc = store_tenant_lock(db, r->auth.tenant_id, &r->err);
+	struct member_info me;
+	int rc = store_tenant_lock(db, r->auth.tenant_id, &r->err), mine;
+	if (!rc)
+		rc = store_member_get(db, r->auth.tenant_id, r->auth.user_id, &me, &r->err);
+	if (rc == ERR_NOT_FOUND)
+		return req_fail(r, ERR_FORBIDDEN, "forbidden", NULL, "you are no longer a member");
 	if (!rc)
 		rc = store_member_get(db, r->auth.tenant_id, req_param(r, 1), m, &r->err);
 	if (rc == ERR_NOT_FOUND)
 		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such member");
-	if (!rc && role_parse(m->role) > r->auth.tenant_role)
+	mine = role_parse(me.role) < r->auth.tenant_role ? role_parse(me.role) : r->auth.tenant_role;
+	if (!rc && (role_parse(m->role) > mine || grant > mine))
 		rc = req_fail(r, ERR_FORBIDDEN, "role_too_high", NULL,
-			      "you cannot change a member whose role is above yours");
+			      "you cannot change a member above your role, or grant a role above it");
 	return rc;
 }
 
 static int role_change(struct req *r, struct db *db, int role, struct member_info *m)
 {
-	int rc = target_load(r, db, m);
+	int rc = target_load(r, db, role, m);
 	if (rc || !strcmp(m->role, role_name(role)))
 		return rc;
 	cJSON *d = cJSON_CreateObject();
@@ -103,7 +113,7 @@ int api_members_delete(struct req *r)
 	int rc;
 	if ((rc = api_tenant_param(r, 0, slug, sizeof(slug))) || (rc = tenancy_begin(r, &db)))
 		return rc;
-	if (!(rc = target_load(r, db, &m)) &&
+	if (!(rc = target_load(r, db, ROLE_NONE, &m)) &&
 	    !(rc = store_member_remove(db, r->auth.tenant_id, m.user_id, &r->err)) &&
 	    !(rc = store_sessions_revoke_user(db, r->auth.tenant_id, m.user_id, "member_removed",
 					      &r->err))) {

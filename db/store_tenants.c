@@ -41,12 +41,15 @@ int store_tenant_get(struct db *db, const char *tenant_id, const char *id_or_slu
 	return rc;
 }
 
+/* NO KEY UPDATE: serializes lockers with each other, but not with inserts of
+ * rows referencing the tenant (their KEY SHARE lock), which could deadlock
+ * against a locker waiting on a row those inserts hold (the usage counter). */
 int store_tenant_lock(struct db *db, const char *tenant_id, struct err *e)
 {
 	int64_t one = 0;
 	int rc = db_query_int64(db, e, &one,
 				db_dialect(db) == DB_POSTGRES ?
-					"SELECT 1 FROM tenants WHERE id = ? FOR UPDATE" :
+					"SELECT 1 FROM tenants WHERE id = ? FOR NO KEY UPDATE" :
 					"SELECT 1 FROM tenants WHERE id = ?",
 				"s", tenant_id);
 	if (rc == ERR_NOT_FOUND)

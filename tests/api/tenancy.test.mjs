@@ -190,6 +190,33 @@ describe(`members [${backend}]`, () => {
 		assert.equal(await count(`SELECT count(*) FROM memberships WHERE tenant_id = ${q(T)} AND role = 'owner'`), 1);
 	});
 
+	test('two owners demoting each other at once: exactly one wins, one owner remains', async () => {
+		const B = await createSecondTenant(server);
+		const tb = B.tenant.id;
+		const email = newEmail('co');
+		const password = strongPassword();
+		const inv = await invite({ email, role: 'admin' }, B.token, tb);
+		const co = expectStatus(await accept({ token: tokenOf(inv.link), name: 'Co Owner', password }), 201, 'accept');
+		expectStatus(await api('PATCH', `/api/v1/tenants/${tb}/members/${co.user.id}`, B.token, { role: 'owner' }),
+			200, 'promote');
+		for (let round = 0; round < 3; round++) {
+			const coTok = (await login(email, password)).access_token; // a role change ended the last one
+			const [x, y] = await Promise.all([
+				api('PATCH', `/api/v1/tenants/${tb}/members/${co.user.id}`, B.token, { role: 'admin' }),
+				api('PATCH', `/api/v1/tenants/${tb}/members/${B.user.id}`, coTok, { role: 'admin' }),
+			]);
+			const ok = [x, y].filter((res) => res.status === 200).length;
+			assert.equal(ok, 1, `round ${round}: ${x.status} ${x.text} / ${y.status} ${y.text}`);
+			for (const res of [x, y].filter((res) => res.status !== 200)) {
+				assert.ok([401, 403, 409].includes(res.status), `loser: ${res.status} ${res.text}`);
+			}
+			assert.equal(await count(`SELECT count(*) FROM memberships WHERE tenant_id = ${q(tb)} AND role = 'owner'`), 1);
+			if (y.status === 200) break; // B's owner lost the role; the round cannot be repeated
+			expectStatus(await api('PATCH', `/api/v1/tenants/${tb}/members/${co.user.id}`, B.token, { role: 'owner' }),
+				200, 'promote again');
+		}
+	});
+
 	test('removal drops workspace memberships, ends sessions and frees a member unit', async () => {
 		const m = await addMember('developer');
 		const before = (await quotas()).usage.members;

@@ -398,6 +398,48 @@ describe(`invitations [${backend}]`, () => {
 		assert.equal((await login(email, password)).tenant.id, T);
 		expectStatus(await api('PATCH', `/api/v1/tenants/${T}`, ownerTok, { name: 'Acme Test' }), 200, 'rename back');
 	});
+
+	test('the page: someone with an account signs in, comes back and joins with one click', async () => {
+		const other = await createSecondTenant(server);
+		const inv = await invite({ email: other.email, role: 'operator' });
+		const path = `/invite?token=${tokenOf(inv.link)}`;
+		const jar = new Map();
+		const keep = (res) => {
+			for (const c of res.headers['set-cookie'] || []) {
+				const [pair] = c.split(';');
+				const i = pair.indexOf('=');
+				jar.set(pair.slice(0, i), pair.slice(i + 1));
+			}
+			return res;
+		};
+		const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+		const get = async (p) => keep(await request(server, 'GET', p, { headers: { Cookie: cookie() } }));
+		const postForm = async (p, fields) => keep(await request(server, 'POST', p, {
+			headers: { Cookie: cookie(), 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams(fields).toString(),
+		}));
+		const csrfOf = (page) => /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
+
+		const anon = await get(path);
+		assert.equal(anon.status, 200);
+		const signIn = /id="sign-in" href="([^"]+)"/.exec(anon.text);
+		assert.ok(signIn, 'a sign-in link instead of a new-account form');
+		assert.ok(!anon.text.includes('name="password"'), 'no password field');
+		const next = new URL(signIn[1], server.url).searchParams.get('next');
+		assert.equal(next, path);
+		const loginPage = await get(signIn[1]);
+		const signedIn = await postForm('/login', { csrf: csrfOf(loginPage), email: other.email,
+			password: other.password, next });
+		assert.equal(signedIn.status, 303, signedIn.text.slice(0, 200));
+		assert.equal(signedIn.headers.location, path, 'back to the invitation');
+		const page = await get(path);
+		assert.equal(page.status, 200);
+		assert.match(page.text, /<button type="submit">Join<\/button>/);
+		const joined = await postForm('/invite', { csrf: csrfOf(page), token: tokenOf(inv.link) });
+		assert.equal(joined.status, 303, joined.text.slice(0, 300));
+		assert.equal((await members()).find((m) => m.user_id === other.user.id)?.role, 'operator');
+		assert.equal((await get(path)).status, 404, 'used');
+	});
 });
 
 describe(`workspaces [${backend}]`, () => {

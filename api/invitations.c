@@ -50,6 +50,13 @@ static int create_parse(struct req *r, struct invitation_new *in, int64_t *hours
 			       &r->err)) < 0)
 		return rc;
 	in->role = role_name(role);
+	/* An API key may invite only into the workspace it is bound to. */
+	if (r->auth.kind == AUTH_API_KEY) {
+		if (in->workspace_id && strcmp(in->workspace_id, r->auth.workspace_id))
+			return req_fail(r, ERR_FORBIDDEN, "workspace_forbidden", "workspace_id",
+					"this API key is bound to another workspace");
+		in->workspace_id = r->auth.workspace_id;
+	}
 	return 0;
 }
 

@@ -42,6 +42,9 @@ static int ws_visible(struct req *r, struct db *db, struct workspace_info *w)
 					     r->auth.tenant_role, req_param(r, 0), id, &role, &r->err);
 	if (!rc)
 		rc = store_workspace_get(db, r->auth.tenant_id, req_param(r, 0), w, &r->err);
+	/* An API key sees only the workspace it is bound to, whatever its role. */
+	if (!rc && r->auth.kind == AUTH_API_KEY && strcmp(w->id, r->auth.workspace_id))
+		rc = ERR_NOT_FOUND;
 	return rc == ERR_NOT_FOUND ? ws_not_found(r) : rc;
 }
 
@@ -136,7 +139,8 @@ int api_workspaces_list(struct req *r)
 		return rc;
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < n && i < limit; i++)
-		cJSON_AddItemToArray(arr, ws_json(&items[i]));
+		if (r->auth.kind != AUTH_API_KEY || !strcmp(items[i].id, r->auth.workspace_id))
+			cJSON_AddItemToArray(arr, ws_json(&items[i]));
 	const struct workspace_info *last = n > limit ? &items[limit - 1] : NULL;
 	return tenancy_page_render(r, arr, last != NULL, last ? last->created_at : 0,
 				   last ? last->id : NULL);
@@ -148,6 +152,9 @@ int api_workspaces_create(struct req *r)
 	const char *name, *slug, *desc;
 	struct db *db;
 	int rc;
+	if (r->auth.kind == AUTH_API_KEY)
+		return req_fail(r, ERR_FORBIDDEN, "workspace_forbidden", NULL,
+				"an API key is bound to one workspace and cannot create others");
 	memset(&in, 0, sizeof(in));
 	if ((rc = ws_parse(r, 1, &name, &slug, &desc)) || (rc = tenancy_begin(r, &db)))
 		return rc;

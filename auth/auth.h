@@ -18,8 +18,8 @@ struct db;
 
 /* ---- roles and the permission matrix (auth/rbac.c) ---------------------------- */
 
-/* Ordered least to most: a higher role can do everything a lower one can. */
-enum role { ROLE_NONE = 0, ROLE_VIEWER, ROLE_OPERATOR, ROLE_DEVELOPER, ROLE_ADMIN, ROLE_OWNER };
+/* enum role, role_name() and role_parse() are domain types in db/store.h:
+ * roles are stored data; what each role may do is decided here. */
 
 enum resource {
 	RES_NONE = 0,
@@ -49,8 +49,6 @@ enum action {
 	ACT__COUNT
 };
 
-const char *role_name(int role);       /* "viewer" ... "owner"; "" for ROLE_NONE */
-int role_parse(const char *s);         /* ROLE_NONE if unknown */
 const char *resource_name(int res);
 const char *action_name(int act);
 /* The least role that may do action on resource; ROLE_NONE: nobody. */

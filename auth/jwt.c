@@ -27,17 +27,19 @@ static int bad(struct err *e, const char *why)
 	return err_setc(e, ERR_UNAUTHORIZED, "invalid_token", NULL, "invalid token: %s", why);
 }
 
-static cJSON *b64_json(const char *p, size_t n)
+/* Decode one base64url part and parse it with our limits (depth, UTF-8,
+ * no escaped NUL). */
+static cJSON *b64_json(const char *p, size_t n, int max_depth)
 {
-	unsigned char raw[2048];
-	size_t len = 0;
-	if (sodium_base642bin(raw, sizeof(raw) - 1, p, n, NULL, &len, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING))
-		return NULL;
-	if (!utf8_valid((const char *)raw, len))
-		return NULL;
+	size_t cap = n * 3 / 4 + 4, len = 0;
+	unsigned char *raw = xmalloc(cap);
+	cJSON *j = NULL;
 	struct err e;
-	return json_parse((const char *)raw, len, 8, &e);
+	if (!sodium_base642bin(raw, cap - 1, p, n, NULL, &len, NULL,
+			       sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+		j = json_parse((const char *)raw, len, max_depth, &e);
+	free(raw);
+	return j;
 }
 
 /* Shape and header checks, before any cryptography. */
@@ -60,7 +62,16 @@ static int jwt_precheck(const char *token, const char *alg, int allow_kid, char 
 	d2 = d1 ? strchr(d1 + 1, '.') : NULL;
 	if (!d1 || !d2 || strchr(d2 + 1, '.') || d2[1] == '\0' || d1 == token)
 		return bad(e, "structure");
-	cJSON *h = b64_json(token, (size_t)(d1 - token));
+	/* libjwt parses the payload with jansson (recursive, 2048 levels deep)
+	 * before it checks the signature: a deeply nested payload would
+	 * overflow a worker's stack. So the payload passes our parser first. */
+	cJSON *payload = b64_json(d1 + 1, (size_t)(d2 - d1 - 1), 16);
+	if (!cJSON_IsObject(payload)) {
+		cJSON_Delete(payload);
+		return bad(e, "payload");
+	}
+	cJSON_Delete(payload);
+	cJSON *h = b64_json(token, (size_t)(d1 - token), 8);
 	const cJSON *a = h ? cJSON_GetObjectItemCaseSensitive(h, "alg") : NULL;
 	if (!cJSON_IsObject(h) || !cJSON_IsString(a) || strcmp(a->valuestring, alg)) {
 		ret = bad(e, "algorithm");

@@ -37,27 +37,12 @@ static const unsigned char matrix[RES__COUNT][ACT__COUNT] = {
 	[RES_EXPERIMENT] = { X, V, D, D, D, D, X },
 };
 
-static const char *const role_names[] = { "", "viewer", "operator", "developer", "admin",
-					  "owner" };
 static const char *const resource_names[] = { "",       "tenant",  "member",   "invitation",
 					      "workspace", "api_key", "quota",  "audit",
 					      "sso",    "agent",   "pattern", "execution",
 					      "experiment" };
 static const char *const action_names[] = { "", "read", "create", "update", "delete", "run",
 					    "approve" };
-
-const char *role_name(int role)
-{
-	return role > ROLE_NONE && role <= ROLE_OWNER ? role_names[role] : "";
-}
-
-int role_parse(const char *s)
-{
-	for (int i = ROLE_VIEWER; s && i <= ROLE_OWNER; i++)
-		if (!strcmp(s, role_names[i]))
-			return i;
-	return ROLE_NONE;
-}
 
 const char *resource_name(int res)
 {

@@ -48,17 +48,22 @@ int utf8_valid(const char *str, size_t n)
 	return 1;
 }
 
-/* Depth of brackets outside strings; -1 on unbalanced closing. */
+/* The deepest nesting of brackets outside strings (stopping past max_depth),
+ * or -2 when a string holds an escaped NUL. */
 static int json_scan_depth(const char *s, size_t n, int max_depth)
 {
 	int depth = 0, in_str = 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (in_str) {
-			if (c == '\\')
+			if (c == '\\') {
+				/* \u0000 would cut every C string built from the value. */
+				if (i + 5 < n && s[i + 1] == 'u' && !strncmp(s + i + 2, "0000", 4))
+					return -2;
 				i++;
-			else if (c == '"')
+			} else if (c == '"') {
 				in_str = 0;
+			}
 			continue;
 		}
 		if (c == '"') {
@@ -83,7 +88,13 @@ cJSON *json_parse(const char *s, size_t n, int max_depth, struct err *e)
 		err_setc(e, ERR_INVALID, "invalid_json", NULL, "request body contains a NUL byte");
 		return NULL;
 	}
-	if (json_scan_depth(s, n, max_depth) > max_depth) {
+	int depth = json_scan_depth(s, n, max_depth);
+	if (depth == -2) {
+		err_setc(e, ERR_INVALID, "invalid_json", NULL,
+			 "strings may not contain \\u0000");
+		return NULL;
+	}
+	if (depth > max_depth) {
 		err_setc(e, ERR_INVALID, "too_deep", NULL, "JSON nesting is deeper than %d",
 			 max_depth);
 		return NULL;

@@ -14,6 +14,14 @@
 #include "core/util.h"
 #include "db/db.h"
 
+/* --- membership roles (store_roles.c) ---------------------------------------------- */
+
+/* Ordered least to most: a higher role can do everything a lower one can.
+ * What each role may do is auth/'s permission matrix. */
+enum role { ROLE_NONE = 0, ROLE_VIEWER, ROLE_OPERATOR, ROLE_DEVELOPER, ROLE_ADMIN, ROLE_OWNER };
+const char *role_name(int role); /* "viewer" ... "owner"; "" for ROLE_NONE */
+int role_parse(const char *s);   /* ROLE_NONE if unknown or NULL */
+
 /* --- installation settings (key/value, e.g. the set-up token's hash) -------- */
 
 /* *value_out = malloc'd value, or NULL when the key is absent. */
@@ -342,7 +350,7 @@ int store_quota_release(struct db *db, const char *tenant_id, const char *metric
 #define API_KEY_NAME_MAX 100
 
 /* What the dispatcher needs from a presented key. role is an enum role
- * (auth/auth.h): the key's role capped by its creator's current tenant role. */
+ * (db/store.h enum role): the key's role capped by its creator's current tenant role. */
 struct api_key_auth {
 	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN],
 		created_by[UUID_STR_LEN];

@@ -10,7 +10,6 @@
 
 #include <sodium.h>
 
-#include "auth/auth.h" /* role_parse/role_name: the one mapping of role names */
 #include "db/db.h"
 #include "core/core.h"
 

@@ -13,17 +13,7 @@
 #include "core/core.h"
 
 /* auth/'s enum role numbering: the index is the role (0 = none). */
-static const char *const role_names[] = { "", "viewer", "operator", "developer", "admin",
-					  "owner" };
 #define ROLE_ADMIN_RANK 4
-
-static int role_rank(const char *s)
-{
-	for (int i = 1; s && i < (int)ARRAY_SIZE(role_names); i++)
-		if (!strcmp(s, role_names[i]))
-			return i;
-	return 0;
-}
 
 /* --- resolution ------------------------------------------------------------------ */
 
@@ -56,7 +46,7 @@ int store_workspace_resolve(struct db *db, const char *tenant_id, const char *us
 		ret = err_set(e, ERR_NOT_FOUND, NULL, "no such workspace");
 	if (ret < 0)
 		goto out;
-	int override = role_rank(db_column_text(st, 2));
+	int override = role_parse(db_column_text(st, 2));
 	if (tenant_role < ROLE_ADMIN_RANK && db_column_is_null(st, 1)) {
 		ret = err_set(e, ERR_NOT_FOUND, NULL, "no such workspace");
 		goto out;

@@ -185,16 +185,17 @@ static int rate_limit(struct req *r)
 	int rpm = r->app->cfg->rate_limit_rpm, wait;
 	if (r->route && (r->route->flags & ROUTE_QUIET))
 		return 0;
-	if (r->auth.kind == AUTH_API_KEY)
-		snprintf(key, sizeof(key), "k:%s", r->auth.api_key_id);
-	else if (r->auth.kind != AUTH_NONE)
-		snprintf(key, sizeof(key), "u:%s", r->auth.user_id);
-	if (r->auth.kind != AUTH_NONE && rpm > 0)
-		rpm = tenant_rpm(r, rpm);
-	else {
+	if (r->auth.kind == AUTH_NONE) {
 		snprintf(key, sizeof(key), "ip:%s", r->remote_ip);
 		rpm = r->app->cfg->rate_limit_ip_rpm;
+	} else {
+		snprintf(key, sizeof(key), "%s:%s", r->auth.kind == AUTH_API_KEY ? "k" : "u",
+			 r->auth.kind == AUTH_API_KEY ? r->auth.api_key_id : r->auth.user_id);
+		if (rpm > 0)
+			rpm = tenant_rpm(r, rpm);
 	}
+	if (rpm <= 0)
+		return 0; /* off */
 	if (!(wait = ratelimit_take(key, rpm)))
 		return 0;
 	char after[16];

@@ -184,7 +184,14 @@ describe(`RBAC role walk [${backend}]`, () => {
 				const v = verdict(op, role, res);
 				if (v) problems.push(`API key: ${v}`);
 				const user = userWalk.get(op.key)?.[role];
-				if (user && brief(user) !== brief(res)) {
+				// Deliberate difference: a key is bound to one workspace and may not create
+				// others, whatever its role; it must say so with workspace_forbidden.
+				const boundKeyRule = op.key === 'POST /api/v1/workspaces' && user?.status !== 403;
+				if (boundKeyRule) {
+					if (res.status !== 403 || res.json?.error?.code !== 'workspace_forbidden') {
+						problems.push(`${op.key}: a ${role} key should get 403 workspace_forbidden, got ${brief(res)}`);
+					}
+				} else if (user && brief(user) !== brief(res)) {
 					problems.push(`${op.key}: a ${role} key answers ${brief(res)}, a ${role} member ${brief(user)}`);
 				}
 			}

@@ -121,6 +121,18 @@ TEST(garbage_is_refused)
 	free(t);
 }
 
+TEST(deep_payload_is_refused_before_libjwt)
+{
+	/* 5,000 levels would overflow a worker's stack inside libjwt's jansson. */
+	char *deep = malloc(5001);
+	memset(deep, '[', 5000);
+	deep[5000] = '\0';
+	char *t = forge(HDR, deep, key, sizeof(key));
+	CHECK_INT(verify(t), ERR_UNAUTHORIZED);
+	free(t);
+	free(deep);
+}
+
 TEST(signed_by_us_round_trips)
 {
 	cJSON *c = cJSON_Parse(OK_CLAIMS), *out = NULL;
@@ -136,4 +148,5 @@ TEST(signed_by_us_round_trips)
 
 TEST_MAIN(TEST_ENTRY(valid_token_passes), TEST_ENTRY(forgeries_are_refused),
 	  TEST_ENTRY(wrong_key_and_tampering_are_refused), TEST_ENTRY(garbage_is_refused),
+	  TEST_ENTRY(deep_payload_is_refused_before_libjwt),
 	  TEST_ENTRY(signed_by_us_round_trips))

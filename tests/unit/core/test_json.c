@@ -68,6 +68,15 @@ TEST(json_malformed)
 		CHECK(parse(bad[i], &e) == NULL);
 		CHECK_STR(err_slug(&e), "invalid_json");
 	}
+	/* An escaped NUL would cut the C string: "pw\u0000x" must not become "pw". */
+	CHECK(parse("{\"password\":\"abc\\u0000def\"}", &e) == NULL);
+	CHECK(parse("[\"\\u0000\"]", &e) == NULL);
+	cJSON *ok = parse("{\"a\":\"\\\\u0000\"}", &e); /* an escaped backslash, then text */
+	CHECK(ok != NULL);
+	cJSON_Delete(ok);
+	ok = parse("{\"a\":\"\\u0041\"}", &e);
+	CHECK(ok != NULL && !strcmp(cJSON_GetObjectItem(ok, "a")->valuestring, "A"));
+	cJSON_Delete(ok);
 	const char withnul[] = "{\"a\":1}\0";
 	err_clear(&e);
 	CHECK(json_parse(withnul, sizeof(withnul) - 1, 64, &e) == NULL);

@@ -54,8 +54,9 @@ int api_login_throttle(struct req *r)
 		return 0;
 	snprintf(after, sizeof(after), "%d", wait);
 	req_add_header(r, "Retry-After", after);
-	return req_fail(r, ERR_RATE_LIMITED, "rate_limited", NULL,
-			"too many sign-in attempts; retry in %d s", wait);
+	return req_fail(r, ERR_RATE_LIMITED, "rate_limited", "login_rpm",
+			"too many sign-in attempts (limit %d a minute); retry in %d s",
+			r->app->cfg->login_rpm, wait);
 }
 
 /* Audit a sign-in attempt; the tenant is the user's when known. */

@@ -201,8 +201,9 @@ static int rate_limit(struct req *r)
 	char after[16];
 	snprintf(after, sizeof(after), "%d", wait);
 	req_add_header(r, "Retry-After", after);
-	return req_fail(r, ERR_RATE_LIMITED, "rate_limited", NULL,
-			"too many requests; retry in %d s", wait);
+	return req_fail(r, ERR_RATE_LIMITED, "rate_limited",
+			r->auth.kind == AUTH_NONE ? "rate_limit_ip_rpm" : "requests_per_minute",
+			"too many requests (limit %d a minute); retry in %d s", rpm, wait);
 }
 
 static int is_write(const char *method)

@@ -66,4 +66,111 @@ enum band conf_band(double c, double high, double medium); /* inclusive: >= high
 /* The last "CONFIDENCE: x" marker in text (ANSI escapes stripped); CONF_NONE if none. */
 double conf_from_text(const char *text, size_t len);
 
+/* Defaults for the thresholds above (SPEC §3). */
+#define CONF_HIGH_DEFAULT     0.8
+#define CONF_MEDIUM_DEFAULT   0.5
+#define CONF_COALESCE_DEFAULT 0.5
+/* "No index": conf_best/conf_coalesce with n == 0, an aggregate with no winner. */
+#define CONF_NO_INDEX ((size_t)-1)
+
+/*
+ * Aggregates over agent results. Every function is pure: it reads the
+ * caller's array (borrowed, never kept) and fills a caller-owned struct.
+ * Each confidence goes through conf_clamp() first: NaN/Inf is "no signal"
+ * (skipped in means and mins, weight 0), -0.1 becomes 0 and 1.7 becomes 1.
+ * A caller maps a plain value (no stated confidence) to conf_of_plain().
+ * A failed result has no answer: it never joins a group, and counts as
+ * confidence 0 only where SPEC says "over all results".
+ * Grouping compares keys (e.g. the canonical JSON of a key expression) with
+ * exact byte equality; it is O(n * groups) and allocates nothing.
+ */
+struct conf_result {
+	double confidence; /* as reported; CONF_NONE = no signal */
+	double expertise;  /* weight >= 0; negative or non-finite counts as 0 */
+	int failed;        /* nonzero: the agent failed (no value, no key) */
+	const char *key;   /* grouping key; NULL = no answer (not counted) */
+};
+
+/* True plurality (the "vote" node and multi-model-voting). */
+struct conf_vote {
+	size_t winner;       /* index of the winning group's first result; CONF_NO_INDEX if none */
+	size_t winner_count; /* results in the winning group */
+	size_t counted;      /* results with an answer (not failed, key != NULL) */
+	size_t groups;       /* distinct keys among them */
+	int tied;            /* another group is as large; the first to appear won */
+	int unanimous;       /* counted > 0 and one group */
+	int majority;        /* winner_count > counted / 2 (strictly more than half) */
+	double agreement;    /* winner_count / counted; 0 when nothing was counted */
+	double mean;         /* mean confidence of the winning group (signals only), or CONF_NONE */
+	double mean_counted; /* mean confidence over every counted result, or CONF_NONE */
+	double confidence;   /* agreement * mean, or CONF_NONE when mean is */
+};
+void conf_vote(const struct conf_result *r, size_t n, struct conf_vote *out);
+
+enum conf_weight {
+	CONF_WEIGHT_CONFIDENCE = 0, /* weight = confidence */
+	CONF_WEIGHT_EXPERTISE,      /* weight = confidence * expertise */
+};
+
+#define CONF_CONSENSUS_MEAN      0.7
+#define CONF_CONSENSUS_AGREEMENT 0.5
+
+/* Weighted consensus (the "consensus" node). The winner is the heaviest group
+ * (equal within 1e-9 relative counts as a tie, won by the first to appear). */
+struct conf_consensus {
+	size_t winner;        /* index of the winning group's first result; CONF_NO_INDEX if none */
+	size_t winner_count;  /* results in the winning group */
+	size_t counted;       /* results with an answer */
+	size_t groups;        /* distinct keys */
+	int tied;             /* another group weighs as much */
+	double winner_weight; /* sum of the winning group's weights */
+	double total_weight;  /* sum over every counted result */
+	double agreement;     /* winner_weight / total_weight; 0 when total_weight is 0 */
+	double mean;          /* mean confidence of the winning group (signals only), or CONF_NONE */
+	int reached;          /* mean >= 0.7 and agreement >= 0.5 */
+};
+void conf_consensus(const struct conf_result *r, size_t n, enum conf_weight w,
+		    struct conf_consensus *out);
+
+/* Sum(conf * expertise) / Sum(expertise) over all results: failed ones count
+ * as confidence 0, no-signal ones are skipped. CONF_NONE when the weights sum to 0. */
+double conf_weighted_mean(const struct conf_result *r, size_t n);
+/* Mean over all results, failed ones as 0, no-signal ones skipped; CONF_NONE if none. */
+double conf_mean_all(const struct conf_result *r, size_t n);
+/* Mean over successful results (failed and no-signal excluded); CONF_NONE if none. */
+double conf_mean_success(const struct conf_result *r, size_t n);
+
+enum review_verdict { REVIEW_APPROVE = 0, REVIEW_REVISE, REVIEW_REJECT };
+/* approve -> stated, or 0.9 when absent; revise -> min(stated, 0.6);
+ * reject -> min(stated, 0.3). An absent stated value (CONF_NONE) is treated
+ * as no cap from the reviewer: revise -> 0.6, reject -> 0.3. */
+double conf_review(enum review_verdict v, double stated);
+
+/* ---- node types (engine/nodes/<type>.c, registry in engine/nodes/registry.c) ---- */
+
+/*
+ * One node type: static data only, shared by every pattern. options_schema is
+ * JSON text in the JSON Schema subset (type, properties, required, enum,
+ * minimum, maximum, maxLength, items, default, description; "format": "jq"
+ * marks an expression). Object schemas refuse unknown keys. A node's options
+ * are its members other than id, type and from.
+ */
+struct node_type {
+	const char *name;
+	const char *description;      /* one or two sentences for the builder's palette */
+	const char *options_schema;   /* static JSON text */
+	const char *const *ports;     /* output ports, NULL-terminated */
+	const char *const *expr_keys; /* option keys holding jq, NULL-terminated */
+	int takes_input;              /* 0: the node may not have `from` (input) */
+};
+
+extern const struct node_type *const node_types[];
+extern const size_t node_types_count;
+/* NULL if unknown. */
+const struct node_type *node_type_find(const char *name);
+/* 1 if port is one of type's output ports. */
+int node_type_has_port(const struct node_type *t, const char *port);
+/* The palette: [{name, description, options_schema (parsed), ports}]; caller owns it. */
+cJSON *node_types_json(void);
+
 #endif

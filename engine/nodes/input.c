@@ -1,0 +1,24 @@
+/*
+ * Node type "input": its description for the builder's palette, the schema of
+ * its options, its output ports and the options that hold jq expressions
+ * (SPEC.md §3). Execution is added by the executor.
+ */
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "engine/nodes/nodes_internal.h"
+
+static const char schema[] =
+	"{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}";
+
+static const char *const ports[] = { "out", NULL };
+static const char *const expr_keys[] = { NULL };
+
+const struct node_type node_input = {
+	.name = "input",
+	.description = "The execution's input, validated against the pattern's input schema. Every pattern has exactly one.",
+	.options_schema = schema,
+	.ports = ports,
+	.expr_keys = expr_keys,
+	.takes_input = 0,
+};

@@ -173,4 +173,66 @@ int node_type_has_port(const struct node_type *t, const char *port);
 /* The palette: [{name, description, options_schema (parsed), ports}]; caller owns it. */
 cJSON *node_types_json(void);
 
+/* ---- the pattern document (pattern.c, pattern_schema.c, pattern_expr.c, pattern_graph.c) ---- */
+
+#define PATTERN_MAX_NODES   1000
+#define PATTERN_MAX_FROM    100         /* sources per node */
+#define PATTERN_MAX_BYTES   (4u << 20)  /* a definition's JSON text */
+#define PATTERN_EXPR_MAX    (64u << 10) /* one jq expression */
+#define PATTERN_ID_MAX      64
+#define PATTERN_NAME_MAX    64
+
+/* One incoming edge: the source node's index and the port it leaves from
+ * (a static string from that node type's ports). */
+struct pattern_edge {
+	size_t node;
+	const char *port;
+};
+
+struct pattern_node {
+	const char *id;               /* borrowed from pattern.doc */
+	const struct node_type *type;
+	const cJSON *def;             /* the node's object: options are its members but id/type/from */
+	struct pattern_edge *from;    /* owned */
+	size_t from_count;
+};
+
+/*
+ * A validated pattern. Owns doc (the parsed definition); every const char *
+ * and const cJSON * inside points into it. Nodes keep document order; input
+ * is the index of the one input node. Read-only once parsed, so executions
+ * of one version may share it.
+ */
+struct pattern {
+	cJSON *doc;
+	const char *name;
+	const char *description;  /* "" if absent */
+	const cJSON *input_schema; /* NULL if absent */
+	const cJSON *ui;           /* opaque, kept verbatim; NULL if absent */
+	const cJSON *tags;         /* NULL if absent */
+	struct pattern_node *nodes;
+	size_t count;
+	size_t input;
+};
+
+/*
+ * Parse and validate a definition. Returns 0 and sets *out (free with
+ * pattern_free) when there are no problems. Returns ERR_UNPROCESSABLE with
+ * every problem in pr when the document is well-formed JSON but invalid;
+ * ERR_INVALID / ERR_TOO_LARGE (and e set) when it is not JSON within limits.
+ */
+int pattern_parse(const char *json, size_t len, struct pattern **out, struct problems *pr,
+		  struct err *e);
+void pattern_free(struct pattern *p);
+/* Index of the node with this id, or SIZE_MAX. */
+size_t pattern_find(const struct pattern *p, const char *id);
+
+/*
+ * Check one jq expression without running it: at most PATTERN_EXPR_MAX
+ * bytes, no forbidden builtin outside string literals ($ENV, env, input,
+ * inputs, $__loc__, halt, halt_error, import, include, input_filename, debug,
+ * stderr, ...: slug forbidden_expression), and it compiles (invalid_expression).
+ */
+int pattern_expr_check(const char *src, size_t len, struct err *e);
+
 #endif

@@ -235,4 +235,10 @@ size_t pattern_find(const struct pattern *p, const char *id);
  */
 int pattern_expr_check(const char *src, size_t len, struct err *e);
 
+/* Check value against a schema in the subset (options, execution input); every
+ * mismatch is a problem at path ("nodes[2]" + ".select.min"). With a node id,
+ * unknown members are unknown_option, else unknown_field. */
+void pattern_schema_check(const cJSON *schema, const cJSON *value, const char *node_id,
+			  const char *path, struct problems *pr);
+
 #endif

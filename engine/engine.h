@@ -241,4 +241,12 @@ int pattern_expr_check(const char *src, size_t len, struct err *e);
 void pattern_schema_check(const cJSON *schema, const cJSON *value, const char *node_id,
 			  const char *path, struct problems *pr);
 
+/* ---- YAML import/export (yaml.c) ---------------------------------------------------- */
+
+/* YAML -> canonical unformatted JSON (caller frees). At most 1 MiB, depth 64;
+ * aliases, anchors and non-core tags are refused (ERR_INVALID, invalid_yaml). */
+int pattern_yaml_to_json(const char *yaml, size_t len, char **json_out, struct err *e);
+/* JSON -> block YAML (caller frees) that reads back to the same JSON. */
+int pattern_json_to_yaml(const char *json, size_t len, char **yaml_out, struct err *e);
+
 #endif

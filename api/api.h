@@ -10,6 +10,10 @@ struct req;
 /* setup.c */
 int api_setup_create(struct req *r);
 
+/* ---- patterns.c ---- */
+int api_patterns_validate(struct req *r);
+int api_node_types(struct req *r);
+
 /* ---- auth.c ---- */
 int api_auth_login(struct req *r);
 int api_auth_refresh(struct req *r);

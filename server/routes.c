@@ -32,6 +32,14 @@ const struct route routes[] = {
 	{ "POST", "/setup", PUBLIC, BODY_FORM, web_setup_submit,
 	  "First-run set-up form submission", "setup", 0 },
 
+	/* ---- patterns (api/patterns.c) ---- */
+	{ "POST", "/api/v1/patterns/validate", PERM(RES_PATTERN, ACT_READ), BODY_JSON,
+	  api_patterns_validate, "Validate a pattern document: every problem with node id and path",
+	  "patterns", 0 },
+	{ "GET", "/api/v1/node-types", AUTHED, BODY_NONE, api_node_types,
+	  "Node types with descriptions, option schemas and ports (the builder's palette)",
+	  "patterns", 0 },
+
 	/* ---- auth: login, tokens, sessions (api/auth.c, web/login.c) ---- */
 	{ "POST", "/api/v1/auth/login", PUBLIC, BODY_JSON, api_auth_login,
 	  "Sign in with email and password: access and refresh tokens", "auth", 0 },

@@ -23,8 +23,11 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/util.h"
 
 /* ---- validation problems ----------------------------------------------------- */
 
@@ -248,5 +251,71 @@ void pattern_schema_check(const cJSON *schema, const cJSON *value, const char *n
 int pattern_yaml_to_json(const char *yaml, size_t len, char **json_out, struct err *e);
 /* JSON -> block YAML (caller frees) that reads back to the same JSON. */
 int pattern_json_to_yaml(const char *json, size_t len, char **yaml_out, struct err *e);
+
+/* ---- outbound requests (outbound.c) ------------------------------------------------ */
+
+/*
+ * Every agent call to the network goes through here (SPEC §4, issue 4).
+ * Loopback, private, link-local (cloud metadata), CGNAT, multicast and
+ * reserved addresses are refused unless the admin's --agent-allow list
+ * (config agent_allow) names them; IPv4 hidden in IPv6 (mapped, NAT64,
+ * 6to4) is judged by its IPv4 address. A URL is checked once, on curl's
+ * normalized form, with every DNS answer checked; the transfer is then
+ * pinned to those addresses (CURLOPT_RESOLVE) and re-checked at connect.
+ * Errors: ERR_INVALID "invalid_url" (naming the part), ERR_FORBIDDEN
+ * "address_not_allowed" (naming the address and --agent-allow).
+ */
+#define OUTBOUND_ALLOW_MAX 64   /* ranges in the admin allow list */
+#define OUTBOUND_URL_MAX   2048 /* bytes, before and after normalization */
+#define OUTBOUND_ADDRS_MAX 16   /* resolved addresses pinned per host */
+
+struct sockaddr;
+
+/* Built once from config; read-only afterwards, shared by all workers. */
+struct outbound_policy {
+	struct cidr allow[OUTBOUND_ALLOW_MAX];
+	int n_allow;
+};
+
+/* A checked URL. Owns resolve_list: outbound_target_release() frees it. */
+struct outbound_target {
+	const struct outbound_policy *policy; /* borrowed; must outlive the transfer */
+	char url[OUTBOUND_URL_MAX + 1];       /* normalized by curl: fetch this one */
+	char host[256];                       /* without IPv6 brackets */
+	int port;
+	char resolve[OUTBOUND_ADDRS_MAX * 48 + 320]; /* "host:port:addr1,[v6addr2]" */
+	struct curl_slist *resolve_list;      /* one entry: resolve */
+};
+
+/* A response body bounded to max bytes, with or without Content-Length. */
+struct outbound_body {
+	struct buf data;
+	size_t max;
+	int too_large;
+};
+
+/* allow_cidrs may be NULL or "" (nothing allowed beyond public addresses). */
+int outbound_policy_init(struct outbound_policy *p, const char *allow_cidrs, struct err *e);
+/* 1 if a connection to sa may be made, 0 if refused (also for non-IP families). */
+int outbound_addr_allowed(const struct outbound_policy *p, const struct sockaddr *sa);
+/* Parse, normalize, resolve and check url; fills out (release it even on error). */
+int outbound_url_check(const struct outbound_policy *p, const char *url,
+		       struct outbound_target *out, struct err *e);
+void outbound_target_release(struct outbound_target *t);
+/*
+ * Set the URL, http/https only, no redirects, no proxy, pinned addresses,
+ * connect re-check, timeouts and size limit on h. t must outlive the transfer.
+ */
+void outbound_curl_harden(CURL *h, const struct outbound_target *t, long timeout_ms,
+			  size_t max_response);
+void outbound_body_init(struct outbound_body *b, size_t max);
+void outbound_body_release(struct outbound_body *b);
+/* Set CURLOPT_WRITEFUNCTION/WRITEDATA so the body collects into b. */
+void outbound_body_attach(CURL *h, struct outbound_body *b);
+/* The curl write callback behind outbound_body_attach (userdata: the body). */
+size_t outbound_body_write(char *ptr, size_t size, size_t nmemb, void *userdata);
+/* A finished transfer's result as a clean step error ("response too large", ...). */
+int outbound_curl_result(CURLcode rc, const struct outbound_body *b, long timeout_ms,
+			 struct err *e);
 
 #endif

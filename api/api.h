@@ -78,6 +78,13 @@ int api_keys_revoke(struct req *r);
 int api_audit_list(struct req *r);
 int api_audit_export(struct req *r);
 
+/* ---- agents.c (+ agent_config.c) ---- */
+int api_agents_create(struct req *r);
+int api_agents_list(struct req *r);
+int api_agents_get(struct req *r);
+int api_agents_update(struct req *r);
+int api_agents_delete(struct req *r);
+
 /* params.c: parameters shared by tenant-level list handlers. */
 #include <stddef.h>
 #include <stdint.h>

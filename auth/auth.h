@@ -197,4 +197,17 @@ int tenant_create_with_owner(struct db *db, const struct setup_request *in,
 			     struct setup_result *out, struct setup_created *created,
 			     struct err *e);
 
+/* ---- secrets at rest (auth/secrets.c) -------------------------------------------- */
+
+/* Load the sealing key from secret_key (config: 32 bytes as hex or base64)
+ * or <data_dir>/secret.key (created 0600 on first start). Call once at start. */
+int secrets_init(const char *data_dir, const char *secret_key, struct err *e);
+/* Seal plain: *sealed_out = malloc'd "v1:" + base64(nonce || box). */
+int secret_seal(const char *plain, char **sealed_out, struct err *e);
+/* Open a sealed value: *plain_out is malloc'd; release it with secret_free().
+ * A tampered value or another key is ERR_INTERNAL. */
+int secret_open(const char *sealed, char **plain_out, struct err *e);
+/* Wipe and free a plaintext secret (NULL is fine). */
+void secret_free(char *s);
+
 #endif

@@ -426,4 +426,49 @@ struct audit_row {
 int store_audit_list(struct db *db, const char *tenant_id, const struct audit_filter *f,
 		     int (*fn)(void *ctx, const struct audit_row *row), void *ctx, struct err *e);
 
+/* --- agents (store_agents.c) ------------------------------------------------------ */
+
+#define AGENT_NAME_MAX 64
+
+/* One agent row. config and capabilities are JSON texts (config without
+ * secrets); secrets_enc is the sealed secrets object or NULL. The three
+ * strings are malloc'd and owned by the row: store_agent_release(). */
+struct agent_row {
+	char id[UUID_STR_LEN], workspace_id[UUID_STR_LEN];
+	char name[AGENT_NAME_MAX + 1], kind[16], status[16], circuit_state[16];
+	char *config, *capabilities, *secrets_enc;
+	double expertise;
+	int64_t timeout_ms, max_concurrency, created_at, updated_at;
+};
+void store_agent_release(struct agent_row *a);
+
+/* List filters; NULL is off. capability: the agent has it. */
+struct agent_filter {
+	const char *kind, *capability, *status;
+};
+
+/* Caller's write transaction: takes one "agents" quota unit (429
+ * quota_exceeded), inserts in (its id and times are set here into out,
+ * which takes copies of the strings). A taken (workspace, name) is
+ * ERR_CONFLICT, slug "name_taken". connect_token_hash may be NULL. */
+int store_agent_create(struct db *db, const char *tenant_id, const struct agent_row *in,
+		       const char *connect_token_hash, const char *created_by,
+		       struct agent_row *out, struct err *e);
+/* ERR_NOT_FOUND unless id is an agent of this tenant and workspace. */
+int store_agent_get(struct db *db, const char *tenant_id, const char *workspace_id,
+		    const char *id, struct agent_row *out, struct err *e);
+/* Oldest first, after (after_ms, after_id) when after_id is not NULL; fills
+ * up to max rows (release each). */
+int store_agents_list(struct db *db, const char *tenant_id, const char *workspace_id,
+		      const struct agent_filter *f, int64_t after_ms, const char *after_id,
+		      struct agent_row *items, int max, int *count, struct err *e);
+/* Write name, capabilities, expertise, timeout_ms, max_concurrency, config
+ * and secrets_enc of a (by id); updated_at is set in a. ERR_CONFLICT as in
+ * create; ERR_NOT_FOUND when gone. */
+int store_agent_update(struct db *db, const char *tenant_id, struct agent_row *a,
+		       struct err *e);
+/* Caller's write transaction: deletes and releases one "agents" unit. */
+int store_agent_delete(struct db *db, const char *tenant_id, const char *workspace_id,
+		       const char *id, struct err *e);
+
 #endif

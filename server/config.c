@@ -66,6 +66,9 @@ static const struct config_opt opts[] = {
 	  "PARALLAX_SETUP_TOKEN_TTL_S", "lifetime of the owner set-up link" },
 	{ "jwt_secret", CFG_STR, OFF(jwt_secret), "", 0, 0, "PARALLAX_JWT_SECRET",
 	  "token signing secret (>= 32 bytes; the same on every instance), else <data>/jwt.key" },
+	{ "secret_key", CFG_STR, OFF(secret_key), "", 0, 0, "PARALLAX_SECRET_KEY",
+	  "key sealing secrets at rest (32 bytes, hex or base64; the same on every instance), "
+	  "else <data>/secret.key" },
 	{ "rate_limit_rpm", CFG_INT, OFF(rate_limit_rpm), "6000", 0, 10000000,
 	  "PARALLAX_RATE_LIMIT_RPM", "requests a minute per user or API key (0: off)" },
 	{ "rate_limit_ip_rpm", CFG_INT, OFF(rate_limit_ip_rpm), "1200", 0, 10000000,

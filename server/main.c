@@ -96,7 +96,8 @@ static int cmd_serve(int argc, char **argv, int argi)
 	app.cfg = &cfg;
 	app.started_ms = now_ms();
 	if (load_config(&cfg, argc, argv, argi, &e) ||
-	    auth_keys_init(cfg.data_dir, cfg.jwt_secret, &e) || open_pool(&cfg, &app.pool, &e) ||
+	    auth_keys_init(cfg.data_dir, cfg.jwt_secret, &e) ||
+	    secrets_init(cfg.data_dir, cfg.secret_key, &e) || open_pool(&cfg, &app.pool, &e) ||
 	    prepare_database(&app, token, &created, &e)) {
 		ret = fail(&e);
 		goto out;

@@ -119,6 +119,18 @@ const struct route routes[] = {
 	  api_audit_list, "Audit log entries, filtered, newest first", "audit", 0 },
 	{ "GET", "/api/v1/tenants/{t}/audit/export", PERM(RES_AUDIT, ACT_READ), BODY_NONE,
 	  api_audit_export, "Export the audit log as CSV or JSON", "audit", 0 },
+
+	/* ---- agents (api/agents.c) ---- */
+	{ "POST", "/api/v1/agents", PERM(RES_AGENT, ACT_CREATE), BODY_JSON, api_agents_create,
+	  "Register an agent (a ws agent's connect_token is shown once)", "agents", 0 },
+	{ "GET", "/api/v1/agents", PERM(RES_AGENT, ACT_READ), BODY_NONE, api_agents_list,
+	  "List the workspace's agents (filters: kind, capability, status)", "agents", 0 },
+	{ "GET", "/api/v1/agents/{id}", PERM(RES_AGENT, ACT_READ), BODY_NONE, api_agents_get,
+	  "Get an agent (secrets show as {set: true})", "agents", 0 },
+	{ "PATCH", "/api/v1/agents/{id}", PERM(RES_AGENT, ACT_UPDATE), BODY_JSON,
+	  api_agents_update, "Update an agent; config is merged, null removes a key", "agents", 0 },
+	{ "DELETE", "/api/v1/agents/{id}", PERM(RES_AGENT, ACT_DELETE), BODY_NONE,
+	  api_agents_delete, "Delete an agent", "agents", 0 },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -55,6 +55,7 @@ struct config {
 	int dev;
 	int setup_token_ttl_s;
 	char *jwt_secret;
+	char *secret_key;
 	int rate_limit_rpm;
 	int rate_limit_ip_rpm;
 	int login_rpm;

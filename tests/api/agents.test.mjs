@@ -5,6 +5,8 @@
 import test, { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { request, setupOwner, sql, startServer } from './helpers/server.mjs';
 import { inviteMember, login, randomId } from './helpers/roles.mjs';
 
@@ -132,11 +134,14 @@ describe('secrets are write-only', () => {
 		assert.ok(!cfg.includes(API_KEY) && !cfg.includes('api_key'), 'the config column holds no secret');
 		assert.match(enc, /^v1:[A-Za-z0-9+/=]+$/);
 		assert.ok(!enc.includes(API_KEY));
-		for (const path of [`/api/v1/agents/${a.id}`, '/api/v1/agents']) {
-			const res = await api('GET', path, ownerTok);
-			expectStatus(res, 200, path);
-			assert.ok(!res.text.includes(API_KEY), `${path} never shows the key`);
+		for (const p of [`/api/v1/agents/${a.id}`, '/api/v1/agents']) {
+			const res = await api('GET', p, ownerTok);
+			expectStatus(res, 200, p);
+			assert.ok(!res.text.includes(API_KEY), `${p} never shows the key`);
 		}
+		const key = await stat(path.join(server.dataDir, 'secret.key'));
+		assert.equal(key.size, 32);
+		assert.equal(key.mode & 0o777, 0o600, 'the sealing key file is 0600');
 	});
 
 	test('PATCH keeps the secret unless replaced; null clears it', async () => {

@@ -361,6 +361,29 @@ out:
 	return ret;
 }
 
+int db_query_text(struct db *db, struct err *e, char *out, size_t size, const char *sql,
+		  const char *fmt, ...)
+{
+	struct db_stmt *st = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int ret = db_vprepare_bind(db, e, &st, sql, fmt, ap);
+	va_end(ap);
+	if (ret < 0)
+		goto out;
+	ret = db_step(st, e);
+	if (ret == DB_ROW) {
+		const char *v = db_column_text(st, 0);
+		str_copy(out, size, v ? v : "");
+		ret = 0;
+	} else if (ret == DB_DONE) {
+		ret = err_set(e, ERR_NOT_FOUND, NULL, "no row");
+	}
+out:
+	db_finalize(st);
+	return ret;
+}
+
 int db_table_exists(struct db *db, const char *table, int *exists, struct err *e)
 {
 	static const char sql_sqlite[] =

@@ -145,6 +145,10 @@ int db_execf(struct db *db, struct err *e, int64_t *changes, const char *sql, co
  * ERR_NOT_FOUND (no row, *out untouched), or another error. */
 int db_query_int64(struct db *db, struct err *e, int64_t *out, const char *sql, const char *fmt,
 		   ...);
+/* The first column of the first row as text into out (NULL reads as "");
+ * ERR_NOT_FOUND when there is no row. */
+int db_query_text(struct db *db, struct err *e, char *out, size_t size, const char *sql,
+		  const char *fmt, ...);
 /* *exists = 1 if a table of that name exists (in the current schema on PostgreSQL). */
 int db_table_exists(struct db *db, const char *table, int *exists, struct err *e);
 

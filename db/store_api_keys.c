@@ -150,47 +150,21 @@ static void key_info_row(struct db_stmt *st, struct api_key_info *k)
 int store_default_workspace(struct db *db, const char *tenant_id, char out[UUID_STR_LEN],
 			    struct err *e)
 {
-	struct db_stmt *st = NULL;
-	int ret = db_prepare(db, "SELECT id FROM workspaces WHERE tenant_id = ? AND is_default = 1",
-			     &st, e);
-	if (ret < 0)
-		goto out;
-	if ((ret = db_bindf(st, "s", tenant_id)) < 0) {
-		err_set(e, ret, NULL, "cannot bind the tenant");
-		goto out;
-	}
-	ret = db_step(st, e);
-	if (ret == DB_ROW) {
-		col_copy(st, 0, out, UUID_STR_LEN);
-		ret = 0;
-	} else if (ret == DB_DONE) {
-		ret = err_set(e, ERR_NOT_FOUND, NULL, "the tenant has no default workspace");
-	}
-out:
-	db_finalize(st);
+	int ret = db_query_text(db, e, out, UUID_STR_LEN,
+				"SELECT id FROM workspaces WHERE tenant_id = ? AND is_default = 1", "s",
+				tenant_id);
+	if (ret == ERR_NOT_FOUND)
+		return err_set(e, ERR_NOT_FOUND, NULL, "the tenant has no default workspace");
 	return ret;
 }
 
 int store_tenant_slug(struct db *db, const char *tenant_id, char *slug, size_t size,
 		      struct err *e)
 {
-	struct db_stmt *st = NULL;
-	int ret = db_prepare(db, "SELECT slug FROM tenants WHERE id = ?", &st, e);
-	if (ret < 0)
-		goto out;
-	if ((ret = db_bindf(st, "s", tenant_id)) < 0) {
-		err_set(e, ret, NULL, "cannot bind the tenant");
-		goto out;
-	}
-	ret = db_step(st, e);
-	if (ret == DB_ROW) {
-		col_copy(st, 0, slug, size);
-		ret = 0;
-	} else if (ret == DB_DONE) {
-		ret = err_set(e, ERR_NOT_FOUND, NULL, "no such tenant");
-	}
-out:
-	db_finalize(st);
+	int ret = db_query_text(db, e, slug, size, "SELECT slug FROM tenants WHERE id = ?", "s",
+				tenant_id);
+	if (ret == ERR_NOT_FOUND)
+		return err_set(e, ERR_NOT_FOUND, NULL, "no such tenant");
 	return ret;
 }
 

@@ -318,4 +318,41 @@ size_t outbound_body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 int outbound_curl_result(CURLcode rc, const struct outbound_body *b, long timeout_ms,
 			 struct err *e);
 
+/* ---- jq sandbox (jq_sandbox.c, jq_worker.c) ------------------------------------------ */
+
+/*
+ * jq expressions are untrusted code (SPEC §3) and libjq 1.6 cannot be
+ * interrupted, so they never run in a server thread. A jq_pool keeps a few
+ * worker processes: our own binary re-executed (/proc/self/exe __jq-worker)
+ * with an empty environment, no fds but its socket, RLIMIT_CPU and (except
+ * under ASan) RLIMIT_AS. A worker that passes the deadline, dies or sends a
+ * malformed frame is SIGKILLed and replaced; the pool keeps answering.
+ * The pool is thread-safe; a caller waits at most 10 s for an idle worker.
+ */
+#define JQ_WORKERS_DEFAULT     2
+#define JQ_TIMEOUT_DEFAULT_MS  1000
+#define JQ_TIMEOUT_MAX_MS      4000 /* stays under half a worker's CPU budget */
+#define JQ_MAX_OUTPUTS_DEFAULT 1000
+
+struct jq_pool;
+
+/* First thing in main(): runs the worker loop and exits if argv[1] is
+ * "__jq-worker", otherwise returns 0. */
+int jq_worker_maybe_run(int argc, char **argv);
+/* workers <= 0: JQ_WORKERS_DEFAULT. NULL (and e set) if none could start. */
+struct jq_pool *jq_pool_new(int workers, struct err *e);
+void jq_pool_free(struct jq_pool *p);
+/*
+ * Run program on input_json (JSON text). On 0, *outputs is a cJSON array the
+ * caller owns. timeout_ms <= 0: the default (capped at JQ_TIMEOUT_MAX_MS);
+ * max_outputs <= 0: the default; at most 4 MiB of output in all. Errors:
+ * ERR_UNPROCESSABLE "expression_error" (jq's message) or "expression_crashed"
+ * (out of memory or CPU), ERR_TIMEOUT "expression_timeout", ERR_TOO_LARGE
+ * "expression_output_too_large" / "expression_input_too_large", ERR_BUSY.
+ */
+int jq_pool_eval(struct jq_pool *p, const char *program, const char *input_json, int timeout_ms,
+		 int max_outputs, cJSON **outputs, struct err *e);
+/* For tests: worker i's pid, or -1 when none is running. */
+int jq_pool_worker_pid(struct jq_pool *p, int i);
+
 #endif

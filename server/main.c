@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "auth/auth.h"
 #include "db/db.h"
+#include "engine/engine.h"
 #include "core/core.h"
 
 static int fail(const struct err *e)
@@ -220,6 +221,7 @@ out:
 int main(int argc, char **argv)
 {
 	int ret;
+	jq_worker_maybe_run(argc, argv); /* a jq sandbox worker never returns */
 	if (sodium_init() < 0) {
 		fprintf(stderr, "parallax: libsodium failed to initialize\n");
 		return 1;

@@ -13,6 +13,16 @@ int api_setup_create(struct req *r);
 /* ---- patterns.c ---- */
 int api_patterns_validate(struct req *r);
 int api_node_types(struct req *r);
+int api_patterns_create(struct req *r);
+int api_patterns_list(struct req *r);
+int api_patterns_get(struct req *r);
+int api_patterns_delete(struct req *r);
+/* pattern_versions.c: versions, export and import. */
+int api_pattern_versions_create(struct req *r);
+int api_pattern_versions_list(struct req *r);
+int api_pattern_versions_get(struct req *r);
+int api_patterns_export(struct req *r);
+int api_patterns_import(struct req *r);
 
 /* ---- auth.c ---- */
 int api_auth_login(struct req *r);

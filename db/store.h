@@ -471,4 +471,59 @@ int store_agent_update(struct db *db, const char *tenant_id, struct agent_row *a
 int store_agent_delete(struct db *db, const char *tenant_id, const char *workspace_id,
 		       const char *id, struct err *e);
 
+/* --- patterns (store_patterns.c) ----------------------------------------------------- */
+
+#define PATTERN_ROW_NAME_MAX 64 /* as the engine's PATTERN_NAME_MAX */
+#define PATTERN_DESC_MAX 1000
+#define PATTERN_MSG_MAX 500
+
+struct pattern_row {
+	char id[UUID_STR_LEN], workspace_id[UUID_STR_LEN];
+	char name[PATTERN_ROW_NAME_MAX + 1], description[PATTERN_DESC_MAX + 1];
+	int64_t latest_version, created_at, updated_at;
+};
+
+/* One immutable version; definition is heap (release it). */
+struct pattern_version_row {
+	char id[UUID_STR_LEN], pattern_id[UUID_STR_LEN];
+	char message[PATTERN_MSG_MAX + 1];
+	char *definition;
+	int64_t version, created_at;
+};
+void store_pattern_version_release(struct pattern_version_row *v);
+
+/* Caller's write transaction: takes one "patterns" quota unit (429
+ * quota_exceeded), inserts the pattern of in (workspace_id, name,
+ * description) and its version 1 holding definition; out gets the row.
+ * A taken (workspace, name) is ERR_CONFLICT, slug "name_taken". */
+int store_pattern_create(struct db *db, const char *tenant_id, const struct pattern_row *in,
+			 const char *definition, const char *created_by,
+			 struct pattern_row *out, struct err *e);
+/* ERR_NOT_FOUND unless id_or_name names a pattern of this tenant and workspace. */
+int store_pattern_get(struct db *db, const char *tenant_id, const char *workspace_id,
+		      const char *id_or_name, struct pattern_row *out, struct err *e);
+/* Newest first (updated_at, id), before (before_ms, before_id) when before_id
+ * is not NULL; fills up to max rows. */
+int store_patterns_list(struct db *db, const char *tenant_id, const char *workspace_id,
+			int64_t before_ms, const char *before_id, struct pattern_row *items,
+			int max, int *count, struct err *e);
+/* Caller's write transaction: version = latest + 1, taken under the pattern
+ * row's lock; out gets the new version. ERR_NOT_FOUND when p is gone. */
+int store_pattern_add_version(struct db *db, const char *tenant_id, const struct pattern_row *p,
+			      const char *definition, const char *message,
+			      const char *created_by, struct pattern_version_row *out,
+			      struct err *e);
+/* Version of pattern p (already of the caller's workspace); ERR_NOT_FOUND. */
+int store_pattern_version_get(struct db *db, const char *tenant_id, const struct pattern_row *p,
+			      int64_t version, struct pattern_version_row *out, struct err *e);
+/* Newest first, below before_version when > 0; fills up to max rows (release each). */
+int store_pattern_versions_list(struct db *db, const char *tenant_id,
+				const struct pattern_row *p, int64_t before_version,
+				struct pattern_version_row *items, int max, int *count,
+				struct err *e);
+/* Caller's write transaction: deletes (versions cascade) and releases one
+ * "patterns" unit. */
+int store_pattern_delete(struct db *db, const char *tenant_id, const struct pattern_row *p,
+			 struct err *e);
+
 #endif

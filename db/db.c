@@ -361,6 +361,12 @@ out:
 	return ret;
 }
 
+void db_column_copy(struct db_stmt *st, int col, char *dst, size_t size)
+{
+	const char *v = db_column_text(st, col);
+	str_copy(dst, size, v ? v : "");
+}
+
 int db_query_text(struct db *db, struct err *e, char *out, size_t size, const char *sql,
 		  const char *fmt, ...)
 {

@@ -131,6 +131,8 @@ int db_column_count(struct db_stmt *st);
 int db_column_is_null(struct db_stmt *st, int col);
 const char *db_column_text(struct db_stmt *st, int col); /* NULL for SQL NULL */
 const char *db_column_textn(struct db_stmt *st, int col, size_t *len);
+/* Column text into dst (truncated, NUL-terminated); SQL NULL gives "". */
+void db_column_copy(struct db_stmt *st, int col, char *dst, size_t size);
 int64_t db_column_int64(struct db_stmt *st, int col);
 double db_column_double(struct db_stmt *st, int col);
 int64_t db_changes(struct db_stmt *st);

@@ -54,21 +54,15 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static void col_copy(struct db_stmt *st, int col, char *dst, size_t size)
-{
-	const char *v = db_column_text(st, col);
-	str_copy(dst, size, v ? v : "");
-}
-
 static void agent_row(struct db_stmt *st, struct agent_row *a)
 {
 	memset(a, 0, sizeof(*a));
-	col_copy(st, 0, a->id, sizeof(a->id));
-	col_copy(st, 1, a->workspace_id, sizeof(a->workspace_id));
-	col_copy(st, 2, a->name, sizeof(a->name));
-	col_copy(st, 3, a->kind, sizeof(a->kind));
-	col_copy(st, 4, a->status, sizeof(a->status));
-	col_copy(st, 5, a->circuit_state, sizeof(a->circuit_state));
+	db_column_copy(st, 0, a->id, sizeof(a->id));
+	db_column_copy(st, 1, a->workspace_id, sizeof(a->workspace_id));
+	db_column_copy(st, 2, a->name, sizeof(a->name));
+	db_column_copy(st, 3, a->kind, sizeof(a->kind));
+	db_column_copy(st, 4, a->status, sizeof(a->status));
+	db_column_copy(st, 5, a->circuit_state, sizeof(a->circuit_state));
 	a->config = xstrdup(db_column_text(st, 6) ? db_column_text(st, 6) : "{}");
 	a->capabilities = xstrdup(db_column_text(st, 7) ? db_column_text(st, 7) : "[]");
 	a->secrets_enc = dup_or_null(db_column_text(st, 8));

@@ -64,12 +64,6 @@ static int refuse(struct err *e)
 			"the API key is invalid, expired or revoked");
 }
 
-static void col_copy(struct db_stmt *st, int col, char *dst, size_t size)
-{
-	const char *s = db_column_text(st, col);
-	str_copy(dst, size, s ? s : "");
-}
-
 static int64_t col_time(struct db_stmt *st, int col)
 {
 	return db_column_is_null(st, col) ? 0 : db_column_int64(st, col);
@@ -86,10 +80,10 @@ static int key_auth_row(struct db_stmt *st, int64_t now, struct api_key_auth *ou
 	if (!db_column_is_null(st, 6) || (expires && expires <= now) || key_role == ROLE_NONE ||
 	    member_role == ROLE_NONE || !status || strcmp(status, "active") != 0)
 		return refuse(e);
-	col_copy(st, 0, out->id, sizeof(out->id));
-	col_copy(st, 1, out->tenant_id, sizeof(out->tenant_id));
-	col_copy(st, 2, out->workspace_id, sizeof(out->workspace_id));
-	col_copy(st, 3, out->created_by, sizeof(out->created_by));
+	db_column_copy(st, 0, out->id, sizeof(out->id));
+	db_column_copy(st, 1, out->tenant_id, sizeof(out->tenant_id));
+	db_column_copy(st, 2, out->workspace_id, sizeof(out->workspace_id));
+	db_column_copy(st, 3, out->created_by, sizeof(out->created_by));
 	out->role = key_role < member_role ? key_role : member_role;
 	return 0;
 }
@@ -135,11 +129,11 @@ out:
 static void key_info_row(struct db_stmt *st, struct api_key_info *k)
 {
 	memset(k, 0, sizeof(*k));
-	col_copy(st, 0, k->id, sizeof(k->id));
-	col_copy(st, 1, k->workspace_id, sizeof(k->workspace_id));
-	col_copy(st, 2, k->created_by, sizeof(k->created_by));
-	col_copy(st, 3, k->name, sizeof(k->name));
-	col_copy(st, 4, k->prefix, sizeof(k->prefix));
+	db_column_copy(st, 0, k->id, sizeof(k->id));
+	db_column_copy(st, 1, k->workspace_id, sizeof(k->workspace_id));
+	db_column_copy(st, 2, k->created_by, sizeof(k->created_by));
+	db_column_copy(st, 3, k->name, sizeof(k->name));
+	db_column_copy(st, 4, k->prefix, sizeof(k->prefix));
 	k->role = role_parse(db_column_text(st, 5));
 	k->expires_at = col_time(st, 6);
 	k->last_used_at = col_time(st, 7);

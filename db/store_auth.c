@@ -13,12 +13,6 @@
 #include "db/db.h"
 #include "core/core.h"
 
-static void copy_col(struct db_stmt *st, int col, char *dst, size_t size)
-{
-	const char *v = db_column_text(st, col);
-	str_copy(dst, size, v ? v : "");
-}
-
 static int one_row(int rc, struct err *e, const char *what)
 {
 	if (rc == DB_ROW)
@@ -44,10 +38,10 @@ static int user_load(struct db *db, const char *sql, const char *key, struct use
 	if (!rc && !(rc = db_bindf(st, "s", key)))
 		rc = one_row(db_step(st, e), e, "user");
 	if (!rc) {
-		copy_col(st, 0, out->id, sizeof(out->id));
-		copy_col(st, 1, out->email, sizeof(out->email));
-		copy_col(st, 2, out->name, sizeof(out->name));
-		copy_col(st, 3, out->password_hash, sizeof(out->password_hash));
+		db_column_copy(st, 0, out->id, sizeof(out->id));
+		db_column_copy(st, 1, out->email, sizeof(out->email));
+		db_column_copy(st, 2, out->name, sizeof(out->name));
+		db_column_copy(st, 3, out->password_hash, sizeof(out->password_hash));
 		out->disabled = !strcmp(db_column_text(st, 4) ? db_column_text(st, 4) : "", "disabled");
 	}
 	db_finalize(st);
@@ -101,11 +95,11 @@ int store_membership_get(struct db *db, const char *user_id, const char *tenant_
 				     db_bindf(st, "s", user_id)))
 		rc = one_row(db_step(st, e), e, "membership");
 	if (!rc) {
-		copy_col(st, 0, out->tenant_id, sizeof(out->tenant_id));
-		copy_col(st, 1, out->tenant_slug, sizeof(out->tenant_slug));
-		copy_col(st, 2, out->tenant_name, sizeof(out->tenant_name));
+		db_column_copy(st, 0, out->tenant_id, sizeof(out->tenant_id));
+		db_column_copy(st, 1, out->tenant_slug, sizeof(out->tenant_slug));
+		db_column_copy(st, 2, out->tenant_name, sizeof(out->tenant_name));
 		char role[32];
-		copy_col(st, 3, role, sizeof(role));
+		db_column_copy(st, 3, role, sizeof(role));
 		str_copy(out->role, sizeof(out->role), role);
 	}
 	db_finalize(st);
@@ -146,13 +140,13 @@ int store_session_by_hash(struct db *db, const char *token_hash, struct session_
 		rc = one_row(db_step(st, e), e, "session");
 	if (!rc) {
 		char status[16];
-		copy_col(st, 0, out->id, sizeof(out->id));
-		copy_col(st, 1, out->tenant_id, sizeof(out->tenant_id));
-		copy_col(st, 2, out->user_id, sizeof(out->user_id));
-		copy_col(st, 3, out->family_id, sizeof(out->family_id));
-		copy_col(st, 4, status, sizeof(status));
+		db_column_copy(st, 0, out->id, sizeof(out->id));
+		db_column_copy(st, 1, out->tenant_id, sizeof(out->tenant_id));
+		db_column_copy(st, 2, out->user_id, sizeof(out->user_id));
+		db_column_copy(st, 3, out->family_id, sizeof(out->family_id));
+		db_column_copy(st, 4, status, sizeof(status));
 		out->expires_at = db_column_int64(st, 5);
-		copy_col(st, 6, out->kind, sizeof(out->kind));
+		db_column_copy(st, 6, out->kind, sizeof(out->kind));
 		out->status = !strcmp(status, "active")	 ? SESSION_ACTIVE :
 			      !strcmp(status, "rotated") ? SESSION_ROTATED :
 							   SESSION_REVOKED;
@@ -254,7 +248,7 @@ int store_session_validate(struct db *db, const char *tenant_id, const char *fam
 	if (!rc && !(rc = db_bindf(st, "sssi", tenant_id, family_id, user_id, (int64_t)now_ms())))
 		rc = db_step(st, e);
 	if (rc == DB_ROW) {
-		copy_col(st, 0, role, 16);
+		db_column_copy(st, 0, role, 16);
 		rc = 0;
 	} else if (rc == DB_DONE) {
 		rc = err_setc(e, ERR_UNAUTHORIZED, "invalid_token", NULL, "session ended");

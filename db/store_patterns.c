@@ -50,19 +50,13 @@ void store_pattern_version_release(struct pattern_version_row *v)
 	v->definition = NULL;
 }
 
-static void col_copy(struct db_stmt *st, int col, char *dst, size_t size)
-{
-	const char *v = db_column_text(st, col);
-	str_copy(dst, size, v ? v : "");
-}
-
 static void pattern_row(struct db_stmt *st, struct pattern_row *p)
 {
 	memset(p, 0, sizeof(*p));
-	col_copy(st, 0, p->id, sizeof(p->id));
-	col_copy(st, 1, p->workspace_id, sizeof(p->workspace_id));
-	col_copy(st, 2, p->name, sizeof(p->name));
-	col_copy(st, 3, p->description, sizeof(p->description));
+	db_column_copy(st, 0, p->id, sizeof(p->id));
+	db_column_copy(st, 1, p->workspace_id, sizeof(p->workspace_id));
+	db_column_copy(st, 2, p->name, sizeof(p->name));
+	db_column_copy(st, 3, p->description, sizeof(p->description));
 	p->latest_version = db_column_int64(st, 4);
 	p->created_at = db_column_int64(st, 5);
 	p->updated_at = db_column_int64(st, 6);
@@ -71,11 +65,11 @@ static void pattern_row(struct db_stmt *st, struct pattern_row *p)
 static void version_row(struct db_stmt *st, struct pattern_version_row *v)
 {
 	memset(v, 0, sizeof(*v));
-	col_copy(st, 0, v->id, sizeof(v->id));
-	col_copy(st, 1, v->pattern_id, sizeof(v->pattern_id));
+	db_column_copy(st, 0, v->id, sizeof(v->id));
+	db_column_copy(st, 1, v->pattern_id, sizeof(v->pattern_id));
 	v->version = db_column_int64(st, 2);
 	v->definition = xstrdup(db_column_text(st, 3) ? db_column_text(st, 3) : "{}");
-	col_copy(st, 4, v->message, sizeof(v->message));
+	db_column_copy(st, 4, v->message, sizeof(v->message));
 	v->created_at = db_column_int64(st, 5);
 }
 

@@ -162,8 +162,23 @@ static int sqlite_configure(struct sqlite_db *s, const struct sqlite_opts *o, st
 	char sql[160];
 	sqlite3_extended_result_codes(s->h, 1);
 	sqlite3_busy_timeout(s->h, o->busy_timeout);
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;",
+	/*
+	 * Switching a new database to WAL while another connection does the same
+	 * can return SQLITE_BUSY at once, without calling the busy handler (SQLite
+	 * refuses to wait there to avoid a deadlock), so retry it here within the
+	 * same busy_timeout budget.
+	 */
+	for (int waited = 0;; waited += 10) {
+		int rc = sqlite3_exec(s->h, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			break;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			return sqlite_fail(s, rc, NULL, e);
+		if (waited >= o->busy_timeout)
+			return sqlite_fail(s, rc, NULL, e);
+		sqlite3_sleep(10);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;",
 		 o->synchronous);
 	return sqlite_exec(&s->base, sql, e);
 }

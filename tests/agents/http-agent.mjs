@@ -20,13 +20,15 @@
 //   POST /nan               200 with confidence "NaN" (a string)
 //   POST /range/<number>    200 with confidence <number> (e.g. 7.5 or -2: out of range)
 //   POST /redirect          302 to /ok/0.9 on this server
-//   POST /flaky/<name>[/<c>] 500 while switch <name> says fail, else as /ok
+//   POST /flaky/<name>[/<c>] 500 while switch <name> says fail, else as /ok (after the
+//                           switch's delay_ms, if it has one)
 //   GET  <any path>/health  200 {status: "ok"}; 503 for /flaky/<name>/health while <name>
 //                           says fail
 //
 // Control (never recorded):
-//   POST   /control/<name>  {"fail": true|false, "times"?: n} sets switch <name>; with times,
-//                           the switch fails the next n calls only, then succeeds
+//   POST   /control/<name>  {"fail": true|false, "times"?: n, "delay_ms"?: ms} sets switch
+//                           <name>; with times, it fails the next n calls only, then
+//                           succeeds; delay_ms delays its successful replies
 //   GET    /control/<name>  the switch
 //   GET    /requests        every recorded request, oldest first:
 //                           [{seq, at (ms since epoch), method, path, headers, body, json}]
@@ -74,7 +76,7 @@ function flakyFails(name, consume) {
 	if (!s || !s.fail) return false;
 	if (consume && s.times !== undefined) {
 		s.times -= 1;
-		if (s.times <= 0) switches.set(name, { fail: false });
+		if (s.times <= 0) switches.set(name, { fail: false, ...(s.delay_ms ? { delay_ms: s.delay_ms } : {}) });
 	}
 	return true;
 }
@@ -129,9 +131,16 @@ function handleCall(req, res, segs) {
 			const host = req.headers.host || '127.0.0.1';
 			return send(res, 302, { moved: true }, { Location: `http://${host}/ok/0.9` });
 		}
-		case 'flaky':
+		case 'flaky': {
 			if (flakyFails(a, true)) return send(res, 500, { error: { message: `switch ${a} says fail` } });
-			return send(res, 200, okReply(req, num(b)));
+			const delay = switches.get(a)?.delay_ms;
+			if (!delay) return send(res, 200, okReply(req, num(b)));
+			const timer = setTimeout(() => {
+				if (!res.destroyed) send(res, 200, okReply(req, num(b)));
+			}, delay);
+			res.on('close', () => clearTimeout(timer));
+			return undefined;
+		}
 		default:
 			return send(res, 404, { error: { message: `no behaviour ${kind}` } });
 	}
@@ -159,6 +168,7 @@ function route(req, res, body) {
 		}
 		const s = { fail: !!j.fail };
 		if (j.times !== undefined) s.times = Number(j.times);
+		if (j.delay_ms !== undefined) s.delay_ms = Number(j.delay_ms);
 		switches.set(segs[1], s);
 		return send(res, 200, s);
 	}

@@ -252,6 +252,28 @@ int pattern_yaml_to_json(const char *yaml, size_t len, char **json_out, struct e
 /* JSON -> block YAML (caller frees) that reads back to the same JSON. */
 int pattern_json_to_yaml(const char *json, size_t len, char **yaml_out, struct err *e);
 
+/* ---- built-in library (library.c) ---------------------------------------------------- */
+
+/*
+ * The patterns shipped read-only with the binary (engine/library/<name>.yaml,
+ * embedded at build time), in name order. Each is converted to canonical JSON
+ * once, at first use (thread-safe); entries live as long as the process.
+ */
+struct library_entry {
+	const char *name;        /* the file name without .yaml */
+	const char *description; /* the document's description; "" if none */
+	const char *yaml;        /* the embedded document, NUL-terminated */
+	size_t yaml_len;
+	const char *json;        /* canonical JSON; NULL if the document did not convert */
+	const char *error;       /* why it did not; NULL otherwise */
+};
+
+size_t library_count(void);
+/* NULL when i >= library_count(). */
+const struct library_entry *library_get(size_t i);
+/* NULL when no built-in pattern has this name. */
+const struct library_entry *library_find(const char *name);
+
 /* ---- outbound requests (outbound.c) ------------------------------------------------ */
 
 /*

@@ -17,6 +17,10 @@ int api_patterns_create(struct req *r);
 int api_patterns_list(struct req *r);
 int api_patterns_get(struct req *r);
 int api_patterns_delete(struct req *r);
+/* library.c: the built-in patterns, read-only, cloned into a workspace. */
+int api_library_list(struct req *r);
+int api_library_get(struct req *r);
+int api_library_clone(struct req *r);
 /* pattern_versions.c: versions, export and import. */
 int api_pattern_versions_create(struct req *r);
 int api_pattern_versions_list(struct req *r);

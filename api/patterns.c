@@ -206,39 +206,6 @@ int pattern_tx_finish(struct req *r, struct db *db, int rc)
 	return rc;
 }
 
-/* The body of a create: {name, description?, definition}, definition checked. */
-static int create_parse(struct req *r, struct pattern_row *in, struct pattern_doc *doc)
-{
-	static const char *const fields[] = { "name", "description", "definition", NULL };
-	const char *name = NULL, *desc = NULL;
-	const cJSON *def = NULL;
-	char *text;
-	int rc;
-	if ((rc = json_only_fields(r->json, fields, &r->err)) ||
-	    (rc = json_get_str(r->json, "name", JSON_REQUIRED, PATTERN_ROW_NAME_MAX, &name,
-			       &r->err)) < 0 ||
-	    (rc = json_get_str(r->json, "description", JSON_NULLABLE, PATTERN_DESC_MAX, &desc,
-			       &r->err)) < 0 ||
-	    (rc = json_get_obj(r->json, "definition", JSON_REQUIRED, &def, &r->err)) < 0)
-		return rc;
-	if (!name_ok(name))
-		return req_fail(r, ERR_INVALID, "invalid_field", "name",
-				"'name' takes 1 to %d letters, digits, '.', '_' and '-'",
-				PATTERN_ROW_NAME_MAX);
-	if (!pattern_workspace(r))
-		return req_fail(r, ERR_NOT_FOUND, "workspace_not_found", NULL, "no workspace");
-	text = json_print(def);
-	rc = pattern_doc_check(r, text, strlen(text), name, doc);
-	free(text);
-	if (rc)
-		return rc;
-	memset(in, 0, sizeof(*in));
-	str_copy(in->workspace_id, sizeof(in->workspace_id), pattern_workspace(r));
-	str_copy(in->name, sizeof(in->name), name);
-	str_copy(in->description, sizeof(in->description), desc ? desc : doc->description);
-	return 0;
-}
-
 int pattern_insert(struct req *r, const struct pattern_row *in, const char *definition,
 		   struct pattern_row *out, struct pattern_version_row *v)
 {
@@ -254,17 +221,49 @@ int pattern_insert(struct req *r, const struct pattern_row *in, const char *defi
 	return pattern_tx_finish(r, db, rc);
 }
 
-int api_patterns_create(struct req *r)
+int pattern_create(struct req *r, const char *name, const char *desc, const char *text,
+		   size_t len)
 {
-	struct pattern_row in, out;
 	struct pattern_version_row *v = pattern_version_new(r);
+	struct pattern_row in, out;
 	struct pattern_doc doc;
-	int rc = create_parse(r, &in, &doc);
-	if (rc)
+	int rc;
+	if (!name_ok(name))
+		return req_fail(r, ERR_INVALID, "invalid_field", "name",
+				"'name' takes 1 to %d letters, digits, '.', '_' and '-'",
+				PATTERN_ROW_NAME_MAX);
+	if (!pattern_workspace(r))
+		return req_fail(r, ERR_NOT_FOUND, "workspace_not_found", NULL, "no workspace");
+	if ((rc = pattern_doc_check(r, text, len, name, &doc)))
 		return rc > 0 ? 0 : rc;
+	memset(&in, 0, sizeof(in));
+	str_copy(in.workspace_id, sizeof(in.workspace_id), pattern_workspace(r));
+	str_copy(in.name, sizeof(in.name), name);
+	str_copy(in.description, sizeof(in.description), desc ? desc : doc.description);
 	if ((rc = pattern_insert(r, &in, doc.json, &out, v)))
 		return rc;
 	return req_json(r, 201, pattern_json(&out, v));
+}
+
+/* {name, description?, definition} */
+int api_patterns_create(struct req *r)
+{
+	static const char *const fields[] = { "name", "description", "definition", NULL };
+	const char *name = NULL, *desc = NULL;
+	const cJSON *def = NULL;
+	char *text;
+	int rc;
+	if ((rc = json_only_fields(r->json, fields, &r->err)) ||
+	    (rc = json_get_str(r->json, "name", JSON_REQUIRED, PATTERN_ROW_NAME_MAX, &name,
+			       &r->err)) < 0 ||
+	    (rc = json_get_str(r->json, "description", JSON_NULLABLE, PATTERN_DESC_MAX, &desc,
+			       &r->err)) < 0 ||
+	    (rc = json_get_obj(r->json, "definition", JSON_REQUIRED, &def, &r->err)) < 0)
+		return rc;
+	text = json_print(def);
+	rc = pattern_create(r, name, desc, text, strlen(text));
+	free(text);
+	return rc;
 }
 
 int api_patterns_get(struct req *r)

@@ -1,7 +1,8 @@
 /*
- * Shared by api/patterns.c and api/pattern_versions.c only: checking a
- * definition (pattern_parse, every problem in a 422 body), loading the
- * pattern a path names, and the JSON shapes of patterns and versions.
+ * Shared by api/patterns.c, api/pattern_versions.c and api/library.c only:
+ * checking a definition (pattern_parse, every problem in a 422 body),
+ * creating a pattern, loading the pattern a path names, and the JSON shapes
+ * of patterns and versions.
  */
 #ifndef API_PATTERNS_INTERNAL_H
 #define API_PATTERNS_INTERNAL_H
@@ -38,6 +39,14 @@ cJSON *pattern_details(const struct pattern_row *p, int64_t version);
 /* Create in (pattern and version 1) in a write transaction, with audit. */
 int pattern_insert(struct req *r, const struct pattern_row *in, const char *definition,
 		   struct pattern_row *out, struct pattern_version_row *v);
+/* Create the pattern name (version 1, taking a "patterns" quota unit, with
+ * audit) in the caller's workspace from a definition's JSON text, whose name
+ * must be name; desc NULL takes the document's. Answers 201 with the pattern
+ * (POST /api/v1/patterns, library clones); on a refusal returns the error
+ * (400 name, 404 workspace, 409 name taken, 429 quota) or 0 once the 422
+ * {error, problems} answer is sent. */
+int pattern_create(struct req *r, const char *name, const char *desc, const char *text,
+		   size_t len);
 /* Commit when rc is 0, else roll back; r->err always says why. */
 int pattern_tx_finish(struct req *r, struct db *db, int rc);
 

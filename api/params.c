@@ -89,11 +89,7 @@ void api_add_time(cJSON *obj, const char *key, int64_t ms)
 
 void api_format_time(int64_t ms, char *out, size_t size)
 {
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	time_iso(ms, out, size);
 }
 
 /* n decimal digits at *p (advanced); -1 if any is not a digit. */

@@ -16,6 +16,8 @@
 int64_t now_ms(void);  /* wall clock, Unix epoch milliseconds */
 int64_t mono_ms(void); /* monotonic milliseconds */
 int64_t mono_us(void);
+/* RFC 3339 UTC with milliseconds ("2026-01-31T10:42:00.123Z"); size >= 25. */
+void time_iso(int64_t ms, char *out, size_t size);
 
 /* Time-ordered UUIDv7 (RFC 9562), lower-case, out has UUID_STR_LEN bytes. */
 void uuid_v7(char out[UUID_STR_LEN]);

@@ -526,4 +526,35 @@ int store_pattern_versions_list(struct db *db, const char *tenant_id,
 int store_pattern_delete(struct db *db, const char *tenant_id, const struct pattern_row *p,
 			 struct err *e);
 
+/* --- executions (store_executions.c) ------------------------------------------------- */
+
+struct execution_row {
+	const char *id, *tenant_id, *workspace_id, *pattern_id;
+	int64_t version;
+	const char *input;                /* JSON text */
+	const char *actor_type, *actor_id; /* "user" | "api_key", its id */
+	int64_t timeout_ms;
+};
+/* Insert x as running (started now). */
+int store_execution_start(struct db *db, const struct execution_row *x, struct err *e);
+
+/* One finished node of an execution: its checkpoint. Strings may be NULL. */
+struct step_row {
+	const char *node_id, *status, *output, *error;
+	double confidence;
+	int confidence_set;
+	int64_t started_at, finished_at;
+};
+int store_step_put(struct db *db, const char *tenant_id, const char *execution_id,
+		   const struct step_row *s, struct err *e);
+
+struct execution_end {
+	const char *status, *result, *error; /* result/error: JSON text or NULL */
+	double confidence;
+	int confidence_set;
+	int64_t tokens_in, tokens_out;
+};
+int store_execution_finish(struct db *db, const char *tenant_id, const char *id,
+			   const struct execution_end *x, struct err *e);
+
 #endif

@@ -158,6 +158,8 @@ double conf_review(enum review_verdict v, double stated);
  * marks an expression). Object schemas refuse unknown keys. A node's options
  * are its members other than id, type and from.
  */
+struct node_exec; /* one node of one run, while it runs (exec_internal.h) */
+
 struct node_type {
 	const char *name;
 	const char *description;      /* one or two sentences for the builder's palette */
@@ -165,6 +167,9 @@ struct node_type {
 	const char *const *ports;     /* output ports, NULL-terminated */
 	const char *const *expr_keys; /* option keys holding jq, NULL-terminated */
 	int takes_input;              /* 0: the node may not have `from` (input) */
+	/* Run the node: finish it now (node_done/node_fail) or start calls that
+	 * finish it later. Runs on the run's loop thread. */
+	void (*execute)(struct node_exec *x);
 };
 
 extern const struct node_type *const node_types[];
@@ -376,5 +381,111 @@ int jq_pool_eval(struct jq_pool *p, const char *program, const char *input_json,
 		 int max_outputs, cJSON **outputs, struct err *e);
 /* For tests: worker i's pid, or -1 when none is running. */
 int jq_pool_worker_pid(struct jq_pool *p, int i);
+
+/* ---- agents and the executor (exec.c, loop.c, call.c, engine/agents) ------------------ */
+
+/*
+ * DESIGN
+ * - An engine owns a few loop threads. Each loop is event-driven: one curl
+ *   multi handle for every HTTP agent call of its runs, a timer heap (delays,
+ *   backoff, deadlines) and an inbox other threads post to. A run lives on
+ *   one loop and is only touched there, so it needs no lock; waiting on a
+ *   slow agent costs a socket and a few hundred bytes, never a thread.
+ * - A run's state is one struct (exec_internal.h): the context
+ *   {input, nodes, execution}, each node's status and output, steps and
+ *   events. After each node the run calls hooks.checkpoint, so a caller can
+ *   persist it; hooks.done receives the outcome.
+ * - Per-agent runtime state (circuit breaker, calls in flight, the wait
+ *   queue of the concurrency cap, mean confidence) lives in the engine,
+ *   keyed by agent id, behind one mutex.
+ * - jq runs in the sandbox pool (jq_sandbox.c); plain paths (".a.b[0]")
+ *   are read directly without it.
+ */
+
+enum agent_kind { AGENT_HTTP = 0, AGENT_OPENAI, AGENT_WS, AGENT_BUILTIN };
+
+#define AGENT_NAME_LEN 64
+
+/* One agent as a run sees it, loaded by the caller (config has its secrets joined). */
+struct agent_spec {
+	char id[UUID_STR_LEN];
+	char name[AGENT_NAME_LEN + 1];
+	enum agent_kind kind;
+	cJSON *config;       /* owned */
+	cJSON *capabilities; /* owned: array of strings */
+	double expertise;
+	int64_t timeout_ms;
+	int max_concurrency; /* 0: no cap */
+	int disabled;
+};
+void agent_spec_release(struct agent_spec *a);
+void agent_spec_copy(struct agent_spec *dst, const struct agent_spec *src);
+/* "http" ... "builtin" -> enum agent_kind, -1 if unknown. */
+int agent_kind_parse(const char *s);
+
+struct engine_config {
+	int loops;              /* loop threads; <= 0: 2 */
+	int jq_workers;         /* <= 0: JQ_WORKERS_DEFAULT */
+	const char *agent_allow; /* CIDR list for outbound_policy_init */
+	int breaker_failures;   /* consecutive failures that open it; <= 0: 5 */
+	int64_t breaker_open_ms; /* open -> half-open; <= 0: 30000 */
+	int breaker_successes;  /* half-open successes that close it; <= 0: 3 */
+};
+
+struct engine;
+struct engine *engine_new(const struct engine_config *c, struct err *e);
+void engine_free(struct engine *en);
+
+/* Callbacks of one run; all optional, all called on the run's loop thread. */
+struct run_hooks {
+	void *ud;
+	/* The definition of pattern name (version 0: the latest) of the run's
+	 * workspace, for pattern and map nodes: *definition (malloc) and its id/version. */
+	int (*load_pattern)(void *ud, const char *name, int64_t version, char **definition,
+			    char pattern_id[UUID_STR_LEN], int64_t *version_out, struct err *e);
+	/* After each node: its step {node_id, type, status, output, ...}. */
+	void (*checkpoint)(void *ud, const cJSON *step);
+	/* Each event {seq, type, node?, data, at}. */
+	void (*event)(void *ud, const cJSON *event);
+	/* Once, at the end: the outcome (see engine_run_wait); borrowed. */
+	void (*done)(void *ud, const cJSON *outcome);
+};
+
+struct run_request {
+	const char *execution_id; /* required: Idempotency-Key, traceparent, context */
+	const char *pattern_id, *pattern_name;
+	int64_t version;
+	const struct pattern *pattern;  /* borrowed until done() */
+	const cJSON *input;             /* copied */
+	const struct agent_spec *agents; /* copied */
+	size_t agent_count;
+	int64_t timeout_ms;             /* the whole run; <= 0: 300000 */
+	struct run_hooks hooks;
+};
+
+/* Starts the run on a loop and returns; the outcome comes to hooks.done. */
+int engine_run_start(struct engine *en, const struct run_request *rq, struct err *e);
+/*
+ * Runs and waits. *out (caller frees): {status, result, error, steps, events,
+ * usage: {input_tokens, output_tokens}, started_at, finished_at} where status
+ * is succeeded, failed, timed_out or waiting_approval (an approval node with
+ * no timeout: the run is stopped there), result {value, confidence} or null
+ * and error {node, message} or null. rq->hooks.done must be NULL.
+ */
+int engine_run_wait(struct engine *en, const struct run_request *rq, cJSON **out,
+		    struct err *e);
+
+/* One call to one agent outside a pattern (the /test route): *out is
+ * {ok, value, confidence, reasoning, error, latency_ms, usage}. */
+int engine_agent_test(struct engine *en, const struct agent_spec *a, const char *task,
+		      const cJSON *data, cJSON **out, struct err *e);
+/* {status, circuit: {state, failures, successes, opened_at}, inflight, last_error,
+ *  probe: {ok, latency_ms, error} | null}; probe: 1 to probe http/openai now. */
+int engine_agent_health(struct engine *en, const struct agent_spec *a, int probe, cJSON **out,
+			struct err *e);
+/* The execution input checked against the pattern's input schema: 0, or
+ * ERR_UNPROCESSABLE "invalid_input" with field "input.<path>" and every problem in pr. */
+int engine_input_check(const struct pattern *p, const cJSON *input, struct problems *pr,
+		       struct err *e);
 
 #endif

@@ -75,6 +75,14 @@ static const struct config_opt opts[] = {
 	  "PARALLAX_RATE_LIMIT_IP_RPM", "unauthenticated requests a minute per IP (0: off)" },
 	{ "login_rpm", CFG_INT, OFF(login_rpm), "60", 1, 100000, "PARALLAX_LOGIN_RPM",
 	  "login attempts a minute per IP" },
+	{ "engine_threads", CFG_INT, OFF(engine_threads), "2", 1, 64, "PARALLAX_ENGINE_THREADS",
+	  "executor loop threads (each drives thousands of agent calls)" },
+	{ "breaker_failures", CFG_INT, OFF(breaker_failures), "5", 1, 1000,
+	  "PARALLAX_BREAKER_FAILURES", "consecutive failures that open an agent's circuit" },
+	{ "breaker_open_ms", CFG_I64, OFF(breaker_open_ms), "30000", 100, 86400000,
+	  "PARALLAX_BREAKER_OPEN_MS", "how long an open circuit fails fast before half-opening" },
+	{ "breaker_successes", CFG_INT, OFF(breaker_successes), "3", 1, 1000,
+	  "PARALLAX_BREAKER_SUCCESSES", "half-open successes that close the circuit" },
 };
 
 static void *opt_ptr(struct config *cfg, const struct config_opt *o)

@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,16 @@ out:
 	return rc;
 }
 
+/* Agent calls and jq workers each hold a descriptor: use the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int cmd_serve(int argc, char **argv, int argi)
 {
 	struct config cfg;
@@ -111,7 +122,14 @@ static int cmd_serve(int argc, char **argv, int argi)
 	signal(SIGPIPE, SIG_IGN);
 	metrics_init();
 	log_start_async();
-	if (http_start(&app, &e)) {
+	raise_fd_limit();
+	struct engine_config ec = { .loops = cfg.engine_threads, .jq_workers = cfg.engine_threads,
+				    .agent_allow = cfg.agent_allow,
+				    .breaker_failures = cfg.breaker_failures,
+				    .breaker_open_ms = cfg.breaker_open_ms,
+				    .breaker_successes = cfg.breaker_successes };
+	app.engine = engine_new(&ec, &e);
+	if (!app.engine || http_start(&app, &e)) {
 		ret = fail(&e);
 		goto out;
 	}
@@ -129,6 +147,7 @@ static int cmd_serve(int argc, char **argv, int argi)
 	ret = 0;
 out:
 	http_stop(&app);
+	engine_free(app.engine);
 	db_pool_close(app.pool);
 	config_release(&cfg);
 	if (!ret)

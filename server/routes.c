@@ -66,6 +66,10 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/patterns/{id}/versions/{version}", PERM(RES_PATTERN, ACT_READ),
 	  BODY_NONE, api_pattern_versions_get, "Get one version with its definition",
 	  "patterns", 0 },
+	{ "POST", "/api/v1/patterns/{id}/run", PERM(RES_PATTERN, ACT_RUN), BODY_JSON,
+	  api_patterns_run,
+	  "Run a pattern now and wait ({input, version?, timeout_ms?}): the execution with every step",
+	  "patterns", 0 },
 	{ "GET", "/api/v1/patterns/{id}/export", PERM(RES_PATTERN, ACT_READ), BODY_NONE,
 	  api_patterns_export, "Export the latest definition (?format=json|yaml)", "patterns",
 	  0 },
@@ -161,6 +165,11 @@ const struct route routes[] = {
 	  api_agents_update, "Update an agent; config is merged, null removes a key", "agents", 0 },
 	{ "DELETE", "/api/v1/agents/{id}", PERM(RES_AGENT, ACT_DELETE), BODY_NONE,
 	  api_agents_delete, "Delete an agent", "agents", 0 },
+	{ "POST", "/api/v1/agents/{id}/test", PERM(RES_AGENT, ACT_RUN), BODY_JSON, api_agents_test,
+	  "Call the agent once ({task?, data?}): value, confidence, latency", "agents", 0 },
+	{ "GET", "/api/v1/agents/{id}/health", PERM(RES_AGENT, ACT_READ), BODY_NONE,
+	  api_agents_health, "Probe the agent now (?probe=0: no probe) and report its circuit",
+	  "agents", 0 },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

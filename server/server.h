@@ -59,6 +59,10 @@ struct config {
 	int rate_limit_rpm;
 	int rate_limit_ip_rpm;
 	int login_rpm;
+	int engine_threads;
+	int breaker_failures;
+	int64_t breaker_open_ms;
+	int breaker_successes;
 };
 
 /* Fill defaults, then the file (--config / PARALLAX_CONFIG), the environment
@@ -75,9 +79,12 @@ void config_print_help(void);
 
 /* ---- application ---------------------------------------------------------- */
 
+struct engine;
+
 struct app {
 	struct config *cfg;
 	struct db_pool *pool;
+	struct engine *engine;
 	struct mg_context *mg;
 	int port;        /* actual listening port */
 	char base_url[256];

@@ -1,11 +1,12 @@
 /*
  * Node type "best": its description for the builder's palette, the schema of
  * its options, its output ports and the options that hold jq expressions
- * (SPEC.md §3). Execution is added by the executor.
+ * (SPEC.md §3).
  */
 #include <stddef.h>
 
 #include "engine/engine.h"
+#include "engine/exec_internal.h"
 #include "engine/nodes/nodes_internal.h"
 
 static const char schema[] =
@@ -14,11 +15,37 @@ static const char schema[] =
 static const char *const ports[] = { "out", NULL };
 static const char *const expr_keys[] = { NULL };
 
+static void execute(struct node_exec *x)
+{
+	cJSON *list = node_results(x), *it;
+	const cJSON *best = NULL;
+	double bc = -1;
+	cJSON_ArrayForEach(it, list) {
+		if (result_failed(it))
+			continue;
+		double c = result_confidence(it);
+		if (c == CONF_NONE)
+			c = conf_of_plain();
+		if (c > bc) {
+			bc = c;
+			best = it;
+		}
+	}
+	cJSON *out = best ? cJSON_Duplicate(best, 1) : NULL;
+	cJSON_Delete(list);
+	if (!out) {
+		node_fail(x, "no successful result to choose from");
+		return;
+	}
+	node_done(x, out, NULL);
+}
+
 const struct node_type node_best = {
 	.name = "best",
 	.description = "Passes on the input with the highest confidence; ties go to the first.",
 	.options_schema = schema,
 	.ports = ports,
 	.expr_keys = expr_keys,
+	.execute = execute,
 	.takes_input = 1,
 };

@@ -1,12 +1,16 @@
 /*
  * Node type "race": its description for the builder's palette, the schema of
  * its options, its output ports and the options that hold jq expressions
- * (SPEC.md §3). Execution is added by the executor.
+ * (SPEC.md §3).
  */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "engine/engine.h"
+#include "engine/exec_internal.h"
 #include "engine/nodes/nodes_internal.h"
+#include "core/core.h"
 
 static const char schema[] =
 	"{\"type\":\"object\",\"properties\":{\"select\":{\"type\":\"object\",\"description\":\"Which agents to call.\","
@@ -26,11 +30,94 @@ static const char schema[] =
 static const char *const ports[] = { "out", NULL };
 static const char *const expr_keys[] = { "data", NULL };
 
+struct race_state {
+	size_t open;
+	int decided;
+	cJSON *first_ok; /* the first success below the threshold */
+	const char *first_err;
+	char err[300];
+};
+
+static void race_free(void *p)
+{
+	struct race_state *s = p;
+	cJSON_Delete(s->first_ok);
+	free(s);
+}
+
+static void race_win(struct node_exec *x, cJSON *winner)
+{
+	struct race_state *s = x->priv;
+	s->decided = 1;
+	int stopped = node_calls_cancel(x);
+	cJSON_AddNumberToObject(winner, "cancelled", stopped);
+	node_done(x, winner, NULL);
+}
+
+static void race_done(struct agent_call *c)
+{
+	struct node_exec *x = c->x;
+	struct race_state *s = x->priv;
+	const cJSON *th = node_opt(x, "threshold");
+	s->open--;
+	if (s->decided)
+		return;
+	if (!c->failed) {
+		double conf = c->confidence == CONF_NONE ? conf_of_plain() : c->confidence;
+		if (!cJSON_IsNumber(th) || conf >= th->valuedouble) {
+			race_win(x, call_result(c));
+			return;
+		}
+		if (!s->first_ok)
+			s->first_ok = call_result(c);
+	} else if (!s->err[0]) {
+		str_copy(s->err, sizeof(s->err), c->error);
+	}
+	if (s->open)
+		return;
+	if (s->first_ok) {
+		cJSON *w = s->first_ok;
+		s->first_ok = NULL;
+		race_win(x, w);
+		return;
+	}
+	node_fail(x, "every agent in the race failed; the first: %s", s->err);
+}
+
+static void execute(struct node_exec *x)
+{
+	const struct agent_spec **agents = NULL;
+	size_t n = 0;
+	struct err e;
+	cJSON *data = NULL;
+	if (select_agents(x->run, node_opt(x, "select"), &agents, &n, &e) < 0) {
+		node_fail(x, "select: %s", e.msg);
+		return;
+	}
+	if (node_call_data(x, &data, &e) < 0) {
+		free(agents);
+		node_fail(x, "%s", e.msg);
+		return;
+	}
+	struct race_state *s = xcalloc(1, sizeof(*s));
+	s->open = n;
+	x->priv = s;
+	x->priv_free = race_free;
+	for (size_t i = 0; i < n; i++) {
+		struct agent_call *c = node_call_add(x, agents[i], node_opt_str(x, "task", ""),
+						     cJSON_Duplicate(data, 1), i, race_done);
+		call_start(c);
+	}
+	cJSON_Delete(data);
+	free(agents);
+}
+
 const struct node_type node_race = {
 	.name = "race",
 	.description = "Calls several agents at once; the first result at or above the threshold (or the first success) wins and the others are cancelled.",
 	.options_schema = schema,
 	.ports = ports,
 	.expr_keys = expr_keys,
+	.execute = execute,
 	.takes_input = 1,
 };

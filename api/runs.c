@@ -1,0 +1,369 @@
+/*
+ * Running patterns synchronously (POST /api/v1/patterns/{id}/run, until the
+ * queue lands) and the agent test call and health report. A run is a real
+ * execution row: each finished node is checkpointed as a step from the
+ * engine's loop, on a connection of its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/agents_internal.h"
+#include "api/api.h"
+#include "api/patterns_internal.h"
+#include "auth/auth.h"
+#include "engine/engine.h"
+#include "server/server.h"
+#include "core/core.h"
+
+#define RUN_TIMEOUT_DEFAULT_MS 30000
+#define RUN_TIMEOUT_MAX_MS     300000
+#define RUN_AGENTS_MAX         1000
+#define TEST_TASK_MAX          100000
+
+/* ---- agents as the engine sees them -------------------------------------------------- */
+
+static void specs_free(void *p)
+{
+	struct agent_spec *s = p;
+	for (size_t i = 0; s && s[i].id[0]; i++)
+		agent_spec_release(&s[i]);
+	free(s);
+}
+
+/* Row -> spec: config with its secrets joined. 0, or r->err set. */
+static int spec_from_row(struct req *r, const struct agent_row *a, struct agent_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	str_copy(s->id, sizeof(s->id), a->id);
+	str_copy(s->name, sizeof(s->name), a->name);
+	s->kind = (enum agent_kind)agent_kind_parse(a->kind);
+	s->config = cJSON_Parse(a->config);
+	if (!s->config)
+		s->config = cJSON_CreateObject();
+	s->capabilities = cJSON_Parse(a->capabilities);
+	if (!cJSON_IsArray(s->capabilities)) {
+		cJSON_Delete(s->capabilities);
+		s->capabilities = cJSON_CreateArray();
+	}
+	s->expertise = a->expertise;
+	s->timeout_ms = a->timeout_ms;
+	s->max_concurrency = (int)a->max_concurrency;
+	s->disabled = !strcmp(a->status, "disabled");
+	if (a->secrets_enc) {
+		char *plain = NULL;
+		int rc = secret_open(a->secrets_enc, &plain, &r->err);
+		if (rc)
+			return rc;
+		cJSON *sec = cJSON_Parse(plain);
+		secret_free(plain);
+		if (sec)
+			agent_secrets_join(s->config, sec);
+		cJSON_Delete(sec);
+	}
+	return 0;
+}
+
+/* Every agent of the caller's workspace (at most RUN_AGENTS_MAX). */
+static int workspace_agents(struct req *r, struct db *db, struct agent_spec **out, size_t *n)
+{
+	struct agent_row rows[100];
+	struct agent_filter f = { NULL, NULL, NULL };
+	char after_id[UUID_STR_LEN] = "";
+	int64_t after_ms = 0;
+	int count = 0, rc = 0;
+	struct agent_spec *specs = xcalloc(RUN_AGENTS_MAX + 1, sizeof(*specs));
+	*n = 0;
+	arena_defer(r->arena, specs_free, specs);
+	do {
+		rc = store_agents_list(db, r->auth.tenant_id, r->auth.workspace_id, &f, after_ms,
+				       after_id[0] ? after_id : NULL, rows, 100, &count, &r->err);
+		for (int i = 0; i < count; i++) {
+			if (!rc && *n < RUN_AGENTS_MAX)
+				rc = spec_from_row(r, &rows[i], &specs[(*n)++]);
+			after_ms = rows[i].created_at;
+			str_copy(after_id, sizeof(after_id), rows[i].id);
+			store_agent_release(&rows[i]);
+		}
+	} while (!rc && count == 100 && *n < RUN_AGENTS_MAX);
+	*out = specs;
+	return rc;
+}
+
+/* ---- the run's hooks -------------------------------------------------------------------- */
+
+struct run_ctx {
+	struct app *app;
+	char tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN], execution_id[UUID_STR_LEN];
+};
+
+static int64_t iso_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	struct tm tm;
+	int ms = 0;
+	if (!cJSON_IsString(v))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(v->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static void run_checkpoint(void *ud, const cJSON *step)
+{
+	struct run_ctx *c = ud;
+	struct db *db = NULL;
+	struct err e;
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(step, "error");
+	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
+	struct step_row s = {
+		.node_id = cJSON_GetObjectItemCaseSensitive(step, "node_id")->valuestring,
+		.status = cJSON_GetObjectItemCaseSensitive(step, "status")->valuestring,
+		.output = output,
+		.error = cJSON_IsString(err) ? err->valuestring : NULL,
+		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
+		.confidence_set = cJSON_IsNumber(conf),
+		.started_at = iso_ms(step, "started_at"),
+		.finished_at = iso_ms(step, "finished_at"),
+	};
+	if (db_acquire(c->app->pool, 5000, &db, &e) == 0) {
+		if (store_step_put(db, c->tenant_id, c->execution_id, &s, &e) < 0)
+			log_kv(LOG_WARN, "runs", "cannot checkpoint a step", "execution",
+			       c->execution_id, "error", e.msg, NULL);
+		db_release(db);
+	}
+	free(output);
+}
+
+static int run_load_pattern(void *ud, const char *name, int64_t version, char **definition,
+			    char pattern_id[UUID_STR_LEN], int64_t *version_out, struct err *e)
+{
+	struct run_ctx *c = ud;
+	struct db *db = NULL;
+	struct pattern_row p;
+	struct pattern_version_row v;
+	int rc;
+	memset(&v, 0, sizeof(v));
+	if ((rc = db_acquire(c->app->pool, 5000, &db, e)))
+		return rc;
+	rc = store_pattern_get(db, c->tenant_id, c->workspace_id, name, &p, e);
+	if (!rc)
+		rc = store_pattern_version_get(db, c->tenant_id, &p, version ? version : p.latest_version,
+					       &v, e);
+	db_release(db);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(e, ERR_NOT_FOUND, NULL, "no such pattern (or version) in the workspace");
+	if (rc)
+		return rc;
+	*definition = v.definition;
+	v.definition = NULL;
+	str_copy(pattern_id, UUID_STR_LEN, p.id);
+	*version_out = v.version;
+	store_pattern_version_release(&v);
+	return 0;
+}
+
+/* ---- POST /api/v1/patterns/{id}/run ------------------------------------------------------ */
+
+static void pattern_free_deferred(void *p)
+{
+	pattern_free(p);
+}
+
+static int input_refuse(struct req *r, const struct problems *pr)
+{
+	cJSON *j = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(j, "error");
+	cJSON_AddStringToObject(err, "code", "invalid_input");
+	cJSON_AddStringToObject(err, "message", r->err.msg);
+	cJSON_AddStringToObject(err, "field", r->err.field);
+	cJSON_AddItemToObject(j, "problems", problems_json(pr));
+	return req_json(r, 422, j);
+}
+
+static void execution_end(struct run_ctx *c, const cJSON *o)
+{
+	struct db *db = NULL;
+	struct err e;
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(o, "result");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(res, "confidence");
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "usage");
+	char *rs = cJSON_IsNull(res) ? NULL : cJSON_PrintUnformatted(res);
+	char *es = cJSON_IsNull(er) ? NULL : cJSON_PrintUnformatted(er);
+	struct execution_end x = {
+		.status = cJSON_GetObjectItemCaseSensitive(o, "status")->valuestring,
+		.result = rs,
+		.error = es,
+		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
+		.confidence_set = cJSON_IsNumber(conf),
+		.tokens_in = (int64_t)cJSON_GetObjectItemCaseSensitive(u, "input_tokens")->valuedouble,
+		.tokens_out = (int64_t)cJSON_GetObjectItemCaseSensitive(u, "output_tokens")->valuedouble,
+	};
+	if (db_acquire(c->app->pool, 5000, &db, &e) == 0) {
+		if (store_execution_finish(db, c->tenant_id, c->execution_id, &x, &e) < 0)
+			log_kv(LOG_WARN, "runs", "cannot record the end of an execution",
+			       "execution", c->execution_id, "error", e.msg, NULL);
+		db_release(db);
+	}
+	free(rs);
+	free(es);
+}
+
+int api_patterns_run(struct req *r)
+{
+	static const char *const fields[] = { "input", "version", "timeout_ms", NULL };
+	struct pattern_row p;
+	struct pattern_version_row *v = pattern_version_new(r);
+	struct pattern *pat = NULL;
+	struct problems pr;
+	struct agent_spec *agents = NULL;
+	size_t agent_count = 0;
+	struct db *db;
+	int64_t version = 0, timeout = RUN_TIMEOUT_DEFAULT_MS;
+	const cJSON *input;
+	cJSON *outcome = NULL, *empty = NULL;
+	int rc;
+
+	if ((rc = json_only_fields(r->json, fields, &r->err)) < 0 ||
+	    (rc = json_get_int(r->json, "version", JSON_OPTIONAL, 1, INT32_MAX, &version,
+			       &r->err)) < 0 ||
+	    (rc = json_get_int(r->json, "timeout_ms", JSON_OPTIONAL, 1, RUN_TIMEOUT_MAX_MS,
+			       &timeout, &r->err)) < 0)
+		return rc;
+	input = cJSON_GetObjectItemCaseSensitive(r->json, "input");
+	if (!input) {
+		empty = cJSON_CreateObject();
+		arena_defer(r->arena, (void (*)(void *))cJSON_Delete, empty);
+		input = empty;
+	}
+	if ((rc = req_db(r, &db)) || (rc = pattern_load(r, db, &p)))
+		return rc;
+	rc = store_pattern_version_get(db, r->auth.tenant_id, &p, version ? version : p.latest_version,
+				       v, &r->err);
+	if (rc == ERR_NOT_FOUND)
+		return req_fail(r, ERR_NOT_FOUND, "not_found", "version", "no such version");
+	if (rc)
+		return rc;
+	problems_init(&pr);
+	rc = pattern_parse(v->definition, strlen(v->definition), &pat, &pr, &r->err);
+	if (!rc) {
+		arena_defer(r->arena, pattern_free_deferred, pat);
+		rc = engine_input_check(pat, input, &pr, &r->err);
+		if (rc == ERR_UNPROCESSABLE) {
+			rc = input_refuse(r, &pr);
+			problems_release(&pr);
+			return rc;
+		}
+	}
+	problems_release(&pr);
+	if (rc || (rc = workspace_agents(r, db, &agents, &agent_count)))
+		return rc;
+
+	struct run_ctx *c = arena_alloc(r->arena, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->app = r->app;
+	str_copy(c->tenant_id, sizeof(c->tenant_id), r->auth.tenant_id);
+	str_copy(c->workspace_id, sizeof(c->workspace_id), r->auth.workspace_id);
+	uuid_v7(c->execution_id);
+	char *input_text = cJSON_PrintUnformatted(input);
+	struct execution_row row = { c->execution_id, r->auth.tenant_id, r->auth.workspace_id, p.id,
+				     v->version, input_text, auth_actor_type(&r->auth),
+				     r->auth.api_key_id[0] ? r->auth.api_key_id : pattern_actor(r),
+				     timeout };
+	rc = store_execution_start(db, &row, &r->err);
+	free(input_text);
+	if (rc)
+		return rc;
+	db_release(r->db); /* not held while the run waits on agents */
+	r->db = NULL;
+
+	struct run_request rq = { .execution_id = c->execution_id, .pattern_id = p.id,
+				  .pattern_name = p.name, .version = v->version, .pattern = pat,
+				  .input = input, .agents = agents, .agent_count = agent_count,
+				  .timeout_ms = timeout,
+				  .hooks = { .ud = c, .checkpoint = run_checkpoint,
+					     .load_pattern = run_load_pattern } };
+	if ((rc = engine_run_wait(r->app->engine, &rq, &outcome, &r->err)))
+		return rc;
+	execution_end(c, outcome);
+
+	cJSON *j = cJSON_CreateObject(), *pj;
+	cJSON_AddStringToObject(j, "id", c->execution_id);
+	cJSON_AddItemToObject(j, "status", cJSON_DetachItemFromObject(outcome, "status"));
+	pj = cJSON_AddObjectToObject(j, "pattern");
+	cJSON_AddStringToObject(pj, "id", p.id);
+	cJSON_AddStringToObject(pj, "name", p.name);
+	cJSON_AddNumberToObject(pj, "version", (double)v->version);
+	cJSON_AddItemToObject(j, "input", cJSON_Duplicate(input, 1));
+	static const char *const keys[] = { "result", "error", "steps", "events", "usage",
+					    "started_at", "finished_at" };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		cJSON_AddItemToObject(j, keys[i], cJSON_DetachItemFromObject(outcome, keys[i]));
+	cJSON_Delete(outcome);
+	return req_json(r, 200, j);
+}
+
+/* ---- agents: /test and /health ----------------------------------------------------------- */
+
+static int agent_spec_load(struct req *r, struct agent_spec *s)
+{
+	struct agent_row a;
+	struct db *db;
+	const char *id = req_param(r, 0);
+	int rc;
+	if (!r->auth.workspace_id[0] || !id || strlen(id) >= UUID_STR_LEN)
+		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such agent");
+	if ((rc = req_db(r, &db)))
+		return rc;
+	rc = store_agent_get(db, r->auth.tenant_id, r->auth.workspace_id, id, &a, &r->err);
+	if (rc == ERR_NOT_FOUND)
+		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such agent");
+	if (rc)
+		return rc;
+	rc = spec_from_row(r, &a, s);
+	store_agent_release(&a);
+	db_release(r->db);
+	r->db = NULL;
+	return rc;
+}
+
+int api_agents_test(struct req *r)
+{
+	static const char *const fields[] = { "task", "data", NULL };
+	struct agent_spec s;
+	memset(&s, 0, sizeof(s));
+	const char *task = NULL;
+	cJSON *out = NULL;
+	int rc;
+	if ((rc = json_only_fields(r->json, fields, &r->err)) < 0 ||
+	    (rc = json_get_str(r->json, "task", JSON_OPTIONAL, TEST_TASK_MAX, &task, &r->err)) < 0)
+		return rc;
+	if ((rc = agent_spec_load(r, &s))) {
+		agent_spec_release(&s);
+		return rc;
+	}
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(r->json, "data");
+	rc = engine_agent_test(r->app->engine, &s, task, data, &out, &r->err);
+	agent_spec_release(&s);
+	return rc ? rc : req_json(r, 200, out);
+}
+
+int api_agents_health(struct req *r)
+{
+	struct agent_spec s;
+	memset(&s, 0, sizeof(s));
+	cJSON *out = NULL;
+	int rc = agent_spec_load(r, &s);
+	if (rc) {
+		agent_spec_release(&s);
+		return rc;
+	}
+	const char *probe = req_query(r, "probe");
+	rc = engine_agent_health(r->app->engine, &s, !probe || strcmp(probe, "0"), &out, &r->err);
+	agent_spec_release(&s);
+	return rc ? rc : req_json(r, 200, out);
+}

@@ -28,6 +28,7 @@ int api_pattern_versions_get(struct req *r);
 int api_patterns_export(struct req *r);
 /* api/runs.c */
 int api_patterns_run(struct req *r);
+int api_pattern_versions_diff(struct req *r);
 int api_agents_test(struct req *r);
 int api_agents_health(struct req *r);
 int api_patterns_import(struct req *r);

@@ -94,6 +94,41 @@ int api_pattern_versions_get(struct req *r)
 	return rc ? rc : req_json(r, 200, pattern_version_json(v, 1));
 }
 
+/* GET /api/v1/patterns/{id}/versions/diff?from=N&to=M (to defaults to the latest). */
+int api_pattern_versions_diff(struct req *r)
+{
+	struct pattern_version_row *a = pattern_version_new(r), *b = pattern_version_new(r);
+	struct pattern_row p;
+	struct db *db;
+	const char *qf = req_query(r, "from"), *qt = req_query(r, "to");
+	int64_t from = 0, to = 0;
+	int rc;
+	if (!qf || str_to_i64(qf, &from) || from < 1)
+		return req_fail(r, ERR_INVALID, "invalid_query", "from",
+				"'from' must be a version number");
+	if (qt && (str_to_i64(qt, &to) || to < 1))
+		return req_fail(r, ERR_INVALID, "invalid_query", "to", "'to' must be a version number");
+	if ((rc = req_db(r, &db)) || (rc = pattern_load(r, db, &p)))
+		return rc;
+	if (!to)
+		to = p.latest_version;
+	rc = store_pattern_version_get(db, r->auth.tenant_id, &p, from, a, &r->err);
+	if (!rc)
+		rc = store_pattern_version_get(db, r->auth.tenant_id, &p, to, b, &r->err);
+	if (rc == ERR_NOT_FOUND)
+		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such version");
+	if (rc)
+		return rc;
+	cJSON *da = cJSON_Parse(a->definition), *db_ = cJSON_Parse(b->definition);
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "from", (double)from);
+	cJSON_AddNumberToObject(j, "to", (double)to);
+	cJSON_AddItemToObject(j, "changes", pattern_diff(da, db_));
+	cJSON_Delete(da);
+	cJSON_Delete(db_);
+	return req_json(r, 200, j);
+}
+
 /* Release the rows a list filled (they live in the arena without a defer). */
 static void versions_release(struct pattern_version_row *items, int n)
 {

@@ -249,6 +249,10 @@ int pattern_expr_check(const char *src, size_t len, struct err *e);
 void pattern_schema_check(const cJSON *schema, const cJSON *value, const char *node_id,
 			  const char *path, struct problems *pr);
 
+/* The changes from one definition to another (pattern_diff.c):
+ * [{op: add|remove|replace, path, from?, to?}], nodes matched by id; at most 1000. */
+cJSON *pattern_diff(const cJSON *from, const cJSON *to);
+
 /* ---- YAML import/export (yaml.c) ---------------------------------------------------- */
 
 /* YAML -> canonical unformatted JSON (caller frees). At most 1 MiB, depth 64;

@@ -467,6 +467,13 @@ int store_agents_list(struct db *db, const char *tenant_id, const char *workspac
  * create; ERR_NOT_FOUND when gone. */
 int store_agent_update(struct db *db, const char *tenant_id, struct agent_row *a,
 		       struct err *e);
+/* The ws agent whose connect token hashes to token_hash, in any tenant (its
+ * tenant in tenant_id); ERR_NOT_FOUND. */
+int store_agent_by_connect_token(struct db *db, const char *token_hash,
+				 char tenant_id[UUID_STR_LEN], struct agent_row *out, struct err *e);
+/* A connected ws agent's hello: its capabilities (JSON array text) and last_seen_at. */
+int store_agent_set_capabilities(struct db *db, const char *tenant_id, const char *id,
+				 const char *capabilities, struct err *e);
 /* Caller's write transaction: deletes and releases one "agents" unit. */
 int store_agent_delete(struct db *db, const char *tenant_id, const char *workspace_id,
 		       const char *id, struct err *e);

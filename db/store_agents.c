@@ -126,6 +126,36 @@ int store_agent_get(struct db *db, const char *tenant_id, const char *workspace_
 	return rc;
 }
 
+int store_agent_by_connect_token(struct db *db, const char *token_hash,
+				 char tenant_id[UUID_STR_LEN], struct agent_row *out, struct err *e)
+{
+	static const char sql[] = "SELECT " AGENT_COLS ", tenant_id FROM agents "
+				  "WHERE connect_token_hash = ? AND kind = 'ws'";
+	struct db_stmt *st = NULL;
+	int rc = db_prepare(db, sql, &st, e);
+	memset(out, 0, sizeof(*out));
+	if (!rc)
+		rc = bound(db_bindf(st, "s", token_hash), e);
+	if (!rc && (rc = db_step(st, e)) == DB_DONE)
+		rc = err_set(e, ERR_NOT_FOUND, NULL, "no such agent");
+	if (rc == DB_ROW) {
+		agent_row(st, out);
+		db_column_copy(st, 14, tenant_id, UUID_STR_LEN);
+		rc = 0;
+	}
+	db_finalize(st);
+	return rc;
+}
+
+int store_agent_set_capabilities(struct db *db, const char *tenant_id, const char *id,
+				 const char *capabilities, struct err *e)
+{
+	return db_execf(db, e, NULL,
+			"UPDATE agents SET capabilities = ?, last_seen_at = ?, updated_at = ? "
+			"WHERE tenant_id = ? AND id = ?",
+			"siiss", capabilities, now_ms(), now_ms(), tenant_id, id);
+}
+
 int store_agents_list(struct db *db, const char *tenant_id, const char *workspace_id,
 		      const struct agent_filter *f, int64_t after_ms, const char *after_id,
 		      struct agent_row *items, int max, int *count, struct err *e)

@@ -376,7 +376,7 @@ void call_take_reply(struct agent_call *c, cJSON *reply)
 	c->confidence = cJSON_IsNumber(conf) ? conf_clamp(conf->valuedouble) : CONF_NONE;
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(reply, "reasoning");
 	if (cJSON_IsString(why))
-		c->reasoning = xstrndup(why->valuestring, 16384);
+		c->reasoning = xstrndup(why->valuestring, strnlen(why->valuestring, 16384));
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(reply, "usage");
 	const cJSON *ti = cJSON_GetObjectItemCaseSensitive(u, "input_tokens");
 	const cJSON *to = cJSON_GetObjectItemCaseSensitive(u, "output_tokens");

@@ -70,6 +70,7 @@ struct engine *engine_new(const struct engine_config *c, struct err *e)
 		en->cfg.breaker_successes = 3;
 	en->cfg.agent_allow = NULL; /* not kept: parsed into policy */
 	pthread_mutex_init(&en->agents_mu, NULL);
+	pthread_mutex_init(&en->ws_mu, NULL);
 	if (outbound_policy_init(&en->policy, c->agent_allow, e) < 0)
 		goto fail;
 	en->jq = jq_pool_new(c->jq_workers, e);
@@ -102,6 +103,8 @@ void engine_free(struct engine *en)
 			en->agents[b] = a->next;
 			free(a);
 		}
+	ws_links_free(en);
+	pthread_mutex_destroy(&en->ws_mu);
 	pthread_mutex_destroy(&en->agents_mu);
 	free(en);
 }
@@ -253,8 +256,12 @@ int engine_agent_health(struct engine *en, const struct agent_spec *a, int do_pr
 	pthread_mutex_lock(&en->agents_mu);
 	struct agent_rt *rt = agent_rt_get(en, a->id);
 	const char *status = "unknown";
+	int64_t since = -1;
+	int ws_connected = a->kind == AGENT_WS && ws_link_state(en, a->id, &since);
 	if (a->disabled)
 		status = "disabled";
+	else if (a->kind == AGENT_WS)
+		status = ws_connected && since <= 2 * WS_HEARTBEAT_MS ? "healthy" : "unhealthy";
 	else if (pr)
 		status = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pr, "ok")) ? "healthy"
 										   : "unhealthy";
@@ -285,6 +292,13 @@ int engine_agent_health(struct engine *en, const struct agent_spec *a, int do_pr
 		cJSON_AddNullToObject(o, "mean_confidence");
 	pthread_mutex_unlock(&en->agents_mu);
 	cJSON_AddItemToObject(o, "probe", pr ? pr : cJSON_CreateNull());
+	if (a->kind == AGENT_WS) {
+		cJSON_AddBoolToObject(o, "connected", ws_connected);
+		if (since >= 0)
+			cJSON_AddNumberToObject(o, "last_heartbeat_ms_ago", (double)since);
+		else
+			cJSON_AddNullToObject(o, "last_heartbeat_ms_ago");
+	}
 	*out = o;
 	return 0;
 }

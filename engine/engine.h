@@ -487,6 +487,22 @@ int engine_agent_test(struct engine *en, const struct agent_spec *a, const char 
  *  probe: {ok, latency_ms, error} | null}; probe: 1 to probe http/openai now. */
 int engine_agent_health(struct engine *en, const struct agent_spec *a, int probe, cJSON **out,
 			struct err *e);
+/* ---- connected ws agents (agents/ws.c): the server's WebSocket side calls these ---- */
+
+#define WS_HEARTBEAT_MS 10000 /* agents heartbeat this often; 2x without one: unhealthy */
+
+/* Send one text frame on conn; 0 or -1. Called with the engine's ws lock held,
+ * so conn stays valid until engine_ws_detach returns. */
+typedef int (*ws_send_fn)(void *conn, const char *text, size_t len);
+/* agent_id is now reachable on conn (an older connection of it is replaced). */
+void engine_ws_attach(struct engine *en, const char *agent_id, void *conn, ws_send_fn send);
+/* conn closed: its tasks fail at once ("connection lost"). */
+void engine_ws_detach(struct engine *en, const char *agent_id, void *conn);
+void engine_ws_heartbeat(struct engine *en, const char *agent_id);
+/* A {type:"result", task_id, value, confidence?, reasoning?, usage?, error?} frame from
+ * agent_id: 0, or ERR_NOT_FOUND if no such task is waiting (late, cancelled, another agent's). */
+int engine_ws_result(struct engine *en, const char *agent_id, const cJSON *msg);
+
 /* The execution input checked against the pattern's input schema: 0, or
  * ERR_UNPROCESSABLE "invalid_input" with field "input.<path>" and every problem in pr. */
 int engine_input_check(const struct pattern *p, const cJSON *input, struct problems *pr,

@@ -74,7 +74,30 @@ struct engine {
 	pthread_mutex_t agents_mu;
 	struct agent_rt *agents[AGENT_RT_BUCKETS];
 	uint64_t rr_counter;
+	pthread_mutex_t ws_mu; /* the two lists below */
+	struct ws_link *ws_links;
+	struct ws_task *ws_tasks;
 };
+
+/* A connected ws agent and a task sent to one (agents/ws.c). */
+struct ws_link {
+	char agent_id[UUID_STR_LEN];
+	void *conn;
+	ws_send_fn send;
+	int64_t last_seen; /* mono_ms */
+	struct ws_link *next;
+};
+
+struct ws_task {
+	char task_id[UUID_STR_LEN];
+	char agent_id[UUID_STR_LEN];
+	struct agent_call *call; /* valid while the task is listed (loop thread only) */
+	struct loop *loop;
+	struct ws_task *next;
+};
+/* ws state of agent id for health: connected, and ms since its last heartbeat (-1). */
+int ws_link_state(struct engine *en, const char *agent_id, int64_t *since_ms);
+void ws_links_free(struct engine *en);
 
 /* The runtime state of agent id (created on first use); engine.agents_mu held. */
 struct agent_rt *agent_rt_get(struct engine *en, const char *id);
@@ -222,6 +245,7 @@ struct agent_call {
 	enum call_state state;
 	int holds_slot;
 	int orphan;                    /* cancelled with its slot in the post: freed there */
+	char ws_task[UUID_STR_LEN];    /* ws: the task id in flight, "" if none */
 	struct timer timer;            /* delay (builtin), backoff */
 	struct agent_call *wait_next;
 	/* transport (http, openai) */

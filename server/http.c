@@ -515,6 +515,7 @@ int http_start(struct app *app, struct err *e)
 			       "tcp_nodelay", "1",
 			       "enable_directory_listing", "no",
 			       "decode_url", "no",
+			       "websocket_timeout_ms", "35000",
 			       NULL };
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof(cb));
@@ -524,6 +525,7 @@ int http_start(struct app *app, struct err *e)
 	if (!app->mg)
 		return err_set(e, ERR_UNAVAILABLE, "port", "port: cannot listen on %s", ports);
 	mg_set_request_handler(app->mg, "/", dispatch, app);
+	ws_agents_start(app);
 	struct mg_server_port sp[4];
 	int n = mg_get_server_ports(app->mg, (int)ARRAY_SIZE(sp), sp);
 	app->port = n > 0 ? sp[0].port : cfg->port;

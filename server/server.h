@@ -210,6 +210,8 @@ const char *session_cookie_name(struct req *r);
 /* ---- HTTP server ---------------------------------------------------------------- */
 
 int http_start(struct app *app, struct err *e);
+/* /api/v1/agents/connect (server/ws_agents.c). */
+void ws_agents_start(struct app *app);
 void http_stop(struct app *app);
 
 /* ---- metrics -------------------------------------------------------------------- */

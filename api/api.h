@@ -31,6 +31,10 @@ int api_patterns_run(struct req *r);
 int api_pattern_versions_diff(struct req *r);
 int api_agents_test(struct req *r);
 int api_agents_health(struct req *r);
+struct app;
+/* The background health prober of http and openai agents (api/runs.c). */
+void agents_prober_start(struct app *app);
+void agents_prober_stop(void);
 int api_patterns_import(struct req *r);
 
 /* ---- auth.c ---- */

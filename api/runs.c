@@ -4,8 +4,10 @@
  * execution row: each finished node is checkpointed as a step from the
  * engine's loop, on a connection of its own.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/agents_internal.h"
 #include "api/api.h"
@@ -30,8 +32,8 @@ static void specs_free(void *p)
 	free(s);
 }
 
-/* Row -> spec: config with its secrets joined. 0, or r->err set. */
-static int spec_from_row(struct req *r, const struct agent_row *a, struct agent_spec *s)
+/* Row -> spec: config with its secrets joined. 0, or e set. */
+static int spec_from_row(const struct agent_row *a, struct agent_spec *s, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
 	str_copy(s->id, sizeof(s->id), a->id);
@@ -51,7 +53,7 @@ static int spec_from_row(struct req *r, const struct agent_row *a, struct agent_
 	s->disabled = !strcmp(a->status, "disabled");
 	if (a->secrets_enc) {
 		char *plain = NULL;
-		int rc = secret_open(a->secrets_enc, &plain, &r->err);
+		int rc = secret_open(a->secrets_enc, &plain, e);
 		if (rc)
 			return rc;
 		cJSON *sec = cJSON_Parse(plain);
@@ -79,7 +81,7 @@ static int workspace_agents(struct req *r, struct db *db, struct agent_spec **ou
 				       after_id[0] ? after_id : NULL, rows, 100, &count, &r->err);
 		for (int i = 0; i < count; i++) {
 			if (!rc && *n < RUN_AGENTS_MAX)
-				rc = spec_from_row(r, &rows[i], &specs[(*n)++]);
+				rc = spec_from_row(&rows[i], &specs[(*n)++], &r->err);
 			after_ms = rows[i].created_at;
 			str_copy(after_id, sizeof(after_id), rows[i].id);
 			store_agent_release(&rows[i]);
@@ -324,7 +326,7 @@ static int agent_spec_load(struct req *r, struct agent_spec *s)
 		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such agent");
 	if (rc)
 		return rc;
-	rc = spec_from_row(r, &a, s);
+	rc = spec_from_row(&a, s, &r->err);
 	store_agent_release(&a);
 	db_release(r->db);
 	r->db = NULL;
@@ -366,4 +368,110 @@ int api_agents_health(struct req *r)
 	rc = engine_agent_health(r->app->engine, &s, !probe || strcmp(probe, "0"), &out, &r->err);
 	agent_spec_release(&s);
 	return rc ? rc : req_json(r, 200, out);
+}
+
+/* ---- the health prober ---------------------------------------------------------------------- */
+
+/*
+ * Every health_interval_ms, each http and openai agent (all tenants) is
+ * probed and its status written when it changes: a failed probe, or none
+ * answered for twice the interval, is "unhealthy". ws agents report through
+ * their heartbeats instead.
+ */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, stop;
+} prober = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void probe_one(struct app *app, struct db *db, const struct agent_row *a,
+		      const char *tenant_id)
+{
+	struct agent_spec s;
+	struct err e;
+	cJSON *h = NULL;
+	if (spec_from_row(a, &s, &e) == 0 && engine_agent_health(app->engine, &s, 1, &h, &e) == 0) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(h, "status");
+		const cJSON *pe = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(h, "probe"), "error");
+		const char *status = cJSON_IsString(st) ? st->valuestring : "unknown";
+		if (!strcmp(status, "healthy") || !strcmp(status, "unhealthy"))
+			store_agent_set_health(db, tenant_id, a->id, status,
+					       cJSON_IsString(pe) ? pe->valuestring : NULL, &e);
+	}
+	cJSON_Delete(h);
+	agent_spec_release(&s);
+}
+
+static void probe_all(struct app *app)
+{
+	struct agent_row rows[50];
+	char tenants[50][UUID_STR_LEN], after[UUID_STR_LEN] = "";
+	int count = 0;
+	do {
+		struct db *db = NULL;
+		struct err e;
+		if (db_acquire(app->pool, 5000, &db, &e))
+			return;
+		if (store_agents_probe_list(db, after, rows, tenants, 50, &count, &e)) {
+			db_release(db);
+			return;
+		}
+		for (int i = 0; i < count; i++) {
+			pthread_mutex_lock(&prober.mu);
+			int stop = prober.stop;
+			pthread_mutex_unlock(&prober.mu);
+			if (!stop)
+				probe_one(app, db, &rows[i], tenants[i]);
+			str_copy(after, sizeof(after), rows[i].id);
+			store_agent_release(&rows[i]);
+		}
+		db_release(db);
+	} while (count == 50);
+}
+
+static void *prober_main(void *arg)
+{
+	struct app *app = arg;
+	int64_t interval = app->cfg->health_interval_ms;
+	pthread_mutex_lock(&prober.mu);
+	while (!prober.stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += interval / 1000;
+		ts.tv_nsec += (interval % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&prober.cv, &prober.mu, &ts);
+		if (prober.stop)
+			break;
+		pthread_mutex_unlock(&prober.mu);
+		probe_all(app);
+		pthread_mutex_lock(&prober.mu);
+	}
+	pthread_mutex_unlock(&prober.mu);
+	return NULL;
+}
+
+void agents_prober_start(struct app *app)
+{
+	if (app->cfg->health_interval_ms <= 0 || prober.running)
+		return;
+	prober.stop = 0;
+	prober.running = pthread_create(&prober.thread, NULL, prober_main, app) == 0;
+}
+
+void agents_prober_stop(void)
+{
+	if (!prober.running)
+		return;
+	pthread_mutex_lock(&prober.mu);
+	prober.stop = 1;
+	pthread_cond_signal(&prober.cv);
+	pthread_mutex_unlock(&prober.mu);
+	pthread_join(prober.thread, NULL);
+	prober.running = 0;
 }

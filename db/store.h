@@ -474,6 +474,14 @@ int store_agent_by_connect_token(struct db *db, const char *token_hash,
 /* A connected ws agent's hello: its capabilities (JSON array text) and last_seen_at. */
 int store_agent_set_capabilities(struct db *db, const char *tenant_id, const char *id,
 				 const char *capabilities, struct err *e);
+/* The health prober's list, across tenants: http and openai agents not
+ * disabled, by id after after_id ("" first), up to max (release each). */
+int store_agents_probe_list(struct db *db, const char *after_id, struct agent_row *items,
+			    char (*tenants)[UUID_STR_LEN], int max, int *count, struct err *e);
+/* A probe's verdict: status healthy|unhealthy; last_error NULL on success
+ * (then last_seen_at = now). Disabled agents are left alone. */
+int store_agent_set_health(struct db *db, const char *tenant_id, const char *id,
+			   const char *status, const char *last_error, struct err *e);
 /* Caller's write transaction: deletes and releases one "agents" unit. */
 int store_agent_delete(struct db *db, const char *tenant_id, const char *workspace_id,
 		       const char *id, struct err *e);

@@ -156,6 +156,43 @@ int store_agent_set_capabilities(struct db *db, const char *tenant_id, const cha
 			"siiss", capabilities, now_ms(), now_ms(), tenant_id, id);
 }
 
+int store_agents_probe_list(struct db *db, const char *after_id, struct agent_row *items,
+			    char (*tenants)[UUID_STR_LEN], int max, int *count, struct err *e)
+{
+	static const char sql[] = "SELECT " AGENT_COLS ", tenant_id FROM agents "
+				  "WHERE kind IN ('http', 'openai') AND status <> 'disabled' "
+				  "AND id > ? ORDER BY id LIMIT ?";
+	struct db_stmt *st = NULL;
+	int rc = db_prepare(db, sql, &st, e);
+	*count = 0;
+	if (!rc)
+		rc = bound(db_bindf(st, "si", after_id ? after_id : "", (int64_t)max), e);
+	while (!rc && (rc = db_step(st, e)) == DB_ROW) {
+		agent_row(st, &items[*count]);
+		db_column_copy(st, 14, tenants[*count], UUID_STR_LEN);
+		(*count)++;
+		rc = 0;
+	}
+	if (rc == DB_DONE)
+		rc = 0;
+	db_finalize(st);
+	return rc;
+}
+
+int store_agent_set_health(struct db *db, const char *tenant_id, const char *id,
+			   const char *status, const char *last_error, struct err *e)
+{
+	if (!last_error)
+		return db_execf(db, e, NULL,
+				"UPDATE agents SET status = ?, last_error = NULL, last_seen_at = ? "
+				"WHERE tenant_id = ? AND id = ? AND status <> 'disabled'",
+				"siss", status, now_ms(), tenant_id, id);
+	return db_execf(db, e, NULL,
+			"UPDATE agents SET status = ?, last_error = ? "
+			"WHERE tenant_id = ? AND id = ? AND status <> 'disabled'",
+			"ssss", status, last_error, tenant_id, id);
+}
+
 int store_agents_list(struct db *db, const char *tenant_id, const char *workspace_id,
 		      const struct agent_filter *f, int64_t after_ms, const char *after_id,
 		      struct agent_row *items, int max, int *count, struct err *e)

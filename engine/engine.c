@@ -225,9 +225,21 @@ static cJSON *probe(struct engine *en, const struct agent_spec *a)
 		str_copy(err_text, sizeof(err_text), e.msg);
 	} else {
 		CURL *h = curl_easy_init();
+		struct curl_slist *hdrs = NULL;
+		const cJSON *key = cJSON_GetObjectItemCaseSensitive(
+			a->config, a->kind == AGENT_OPENAI ? "api_key" : "token");
 		outbound_curl_harden(h, &t, 5000, body.max);
 		outbound_body_attach(h, &body);
+		if (cJSON_IsString(key) && key->valuestring[0]) {
+			struct buf line;
+			buf_init(&line);
+			buf_addf(&line, "Authorization: Bearer %s", key->valuestring);
+			hdrs = curl_slist_append(hdrs, line.p);
+			buf_release(&line);
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		}
 		CURLcode rc = curl_easy_perform(h);
+		curl_slist_free_all(hdrs);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_cleanup(h);
 		if (outbound_curl_result(rc, &body, 5000, &e) < 0)

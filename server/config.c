@@ -81,6 +81,9 @@ static const struct config_opt opts[] = {
 	  "PARALLAX_BREAKER_FAILURES", "consecutive failures that open an agent's circuit" },
 	{ "breaker_open_ms", CFG_I64, OFF(breaker_open_ms), "30000", 100, 86400000,
 	  "PARALLAX_BREAKER_OPEN_MS", "how long an open circuit fails fast before half-opening" },
+	{ "health_interval_ms", CFG_I64, OFF(health_interval_ms), "30000", 0, 86400000,
+	  "PARALLAX_HEALTH_INTERVAL_MS",
+	  "how often http and openai agents are probed (0: never); 2x without an answer is unhealthy" },
 	{ "breaker_successes", CFG_INT, OFF(breaker_successes), "3", 1, 1000,
 	  "PARALLAX_BREAKER_SUCCESSES", "half-open successes that close the circuit" },
 };

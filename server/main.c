@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "server/server.h"
+#include "api/api.h"
 #include "auth/auth.h"
 #include "db/db.h"
 #include "engine/engine.h"
@@ -133,6 +134,7 @@ static int cmd_serve(int argc, char **argv, int argi)
 		ret = fail(&e);
 		goto out;
 	}
+	agents_prober_start(&app);
 	printf("Parallax %s listening on %s\n", PARALLAX_VERSION, app.base_url);
 	if (created)
 		printf("No owner yet. Open this one-time link to create the owner account:\n"
@@ -146,6 +148,7 @@ static int cmd_serve(int argc, char **argv, int argi)
 	http_stop(&app); /* stops accepting and waits for in-flight requests */
 	ret = 0;
 out:
+	agents_prober_stop();
 	http_stop(&app);
 	engine_free(app.engine);
 	db_pool_close(app.pool);

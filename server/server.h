@@ -63,6 +63,7 @@ struct config {
 	int breaker_failures;
 	int64_t breaker_open_ms;
 	int breaker_successes;
+	int64_t health_interval_ms;
 };
 
 /* Fill defaults, then the file (--config / PARALLAX_CONFIG), the environment

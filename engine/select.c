@@ -52,6 +52,11 @@ static size_t pick(struct run *r, const char *strategy, const struct agent_spec 
 		   size_t take)
 {
 	struct engine *en = r->en;
+	const struct agent_spec **orig = NULL;
+	if (strcmp(strategy, "all")) {
+		orig = xcalloc(n, sizeof(*orig));
+		memcpy(orig, list, n * sizeof(*orig));
+	}
 	if (!strcmp(strategy, "round_robin")) {
 		pthread_mutex_lock(&en->agents_mu);
 		struct agent_rt *rt = agent_rt_get(en, list[0]->id);
@@ -81,7 +86,23 @@ static size_t pick(struct run *r, const char *strategy, const struct agent_spec 
 			list[i] = s[i].a;
 		free(s);
 	}
-	return take < n ? take : n;
+	size_t k = take < n ? take : n;
+	/* the chosen keep the stable result order (ids order, else by name) */
+	if (orig) {
+		struct scored *s = xcalloc(k + 1, sizeof(*s));
+		for (size_t i = 0; i < k; i++)
+			for (size_t j = 0; j < n; j++)
+				if (orig[j] == list[i]) {
+					s[i] = (struct scored){ list[i], (double)j, j };
+					break;
+				}
+		qsort(s, k, sizeof(*s), by_score);
+		for (size_t i = 0; i < k; i++)
+			list[i] = s[i].a;
+		free(s);
+	}
+	free(orig);
+	return k;
 }
 
 int select_agents(struct run *r, const cJSON *select, const struct agent_spec ***out,

@@ -52,8 +52,9 @@ export async function setAgents(ctx, w, specs) {
 	for (const s of specs) {
 		const type = s.type ?? 'constant';
 		const config = { type };
-		if (type === 'constant') config.value = s.value ?? null;
+		if (type === 'constant') config.value = s.value;
 		for (const k of ['confidence', 'fail', 'delay_ms', 'program']) if (s[k] !== undefined) config[k] = s[k];
+		if (type === 'constant' && s.fail && config.confidence === undefined) config.confidence = 0.5; // never returned
 		const body = { name: s.name, kind: 'builtin', capabilities: s.capabilities, config };
 		if (s.expertise !== undefined) body.expertise = s.expertise;
 		made.push(expectStatus(await api(ctx, 'POST', '/api/v1/agents', body, w.headers), 201, `agent ${s.name}`));
@@ -112,7 +113,7 @@ export function constants(cap, rows) {
 	return rows.map((r, i) => {
 		const name = `a${i + 1}`;
 		const [value, confidence, expertise] = r === FAIL ? [FAIL] : r;
-		const spec = { name, capabilities: [cap], value: value === FAIL ? null : value };
+		const spec = { name, capabilities: [cap], value: value === FAIL ? 'never returned' : value };
 		if (value === FAIL) spec.fail = true;
 		else spec.confidence = confidence;
 		if (expertise !== undefined) spec.expertise = expertise;

@@ -396,9 +396,25 @@ static FX_UNUSED int fx_main(int argc, char **argv, const struct test_case *case
 		fprintf(stderr, "engine_new: %s\n", e.msg);
 		return 1;
 	}
-	int rc = test_run_all(cases, n);
+	/* test_run_all's loop, timing each test: a slow one is named on stderr */
+	int passed = 0, failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		int before = test_failures;
+		int64_t t0 = mono_ms();
+		cases[i].fn();
+		int64_t took = mono_ms() - t0;
+		if (took > (getenv("FX_SLOW_MS") ? atoll(getenv("FX_SLOW_MS")) : 3000))
+			fprintf(stderr, "slow: %s took %lld ms\n", cases[i].name, (long long)took);
+		if (test_failures == before) {
+			passed++;
+		} else {
+			failed++;
+			fprintf(stderr, "FAIL %s\n", cases[i].name);
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
 	engine_free(fx_engine);
-	return rc;
+	return failed ? 1 : 0;
 }
 
 #endif

@@ -179,7 +179,7 @@ TEST(least_loaded_avoids_the_busy_agent)
 {
 	struct fx_agents g = { 0 };
 	struct fx_async slow;
-	fx_agent(&g, "a", "{'type':'constant','value':'a','confidence':0.5,'delay_ms':1500}",
+	fx_agent(&g, "a", "{'type':'constant','value':'a','confidence':0.5,'delay_ms':1000}",
 		 "['x']", 1);
 	fx_agent(&g, "b", "{'type':'constant','value':'b','confidence':0.5}", "['x']", 1);
 	fx_async_start(&slow, AGENT_DOC("{'ids':['a']}", ""), NULL, &g);
@@ -273,8 +273,9 @@ TEST(a_failing_agent_among_successes_gives_an_error_result)
 	fx_agents_release(&g);
 }
 
-/* Constant 1.7 -> 1 and -0.2 -> 0 (the engine gets specs unchecked); a reply's
- * 2 -> 1; nan (jq sends null), a string or no confidence at all -> null. */
+/* Constant 1.7 -> 1, -0.2 -> 0 and -1 -> 0 (the engine gets specs unchecked;
+ * -1 is out of range like any other); a reply's 2 -> 1; nan (jq sends null), a
+ * string or no confidence at all -> null. */
 TEST(out_of_range_and_missing_confidences)
 {
 	struct fx_agents g = { 0 };
@@ -284,23 +285,25 @@ TEST(out_of_range_and_missing_confidences)
 	fx_agent(&g, "d", "{'type':'jq','program':'{value: 4, confidence: nan}'}", "['x']", 1);
 	fx_agent(&g, "e", "{'type':'jq','program':'{value: 5, confidence: `high`}'}", "['x']", 1);
 	fx_agent(&g, "f", "{'type':'constant','value':6}", "['x']", 1);
+	fx_agent(&g, "g", "{'type':'constant','value':7,'confidence':-1}", "['x']", 1);
 	cJSON *out = fx_run(AGENT_DOC("{'capabilities':['x']}", ""), NULL, &g);
 	CHECK_STATUS(out, "succeeded");
 	const cJSON *a = fx_out(out, "a");
-	CHECK_INT(cJSON_GetArraySize(a), 6);
+	CHECK_INT(cJSON_GetArraySize(a), 7);
 	CHECK_JSON(fx_get(a, "0.confidence"), "1");
 	CHECK_JSON(fx_get(a, "1.confidence"), "0");
 	CHECK_JSON(fx_get(a, "2.confidence"), "1");
 	CHECK(fx_is_null(a, "3.confidence"));
 	CHECK(fx_is_null(a, "4.confidence"));
 	CHECK(fx_is_null(a, "5.confidence"));
-	for (int i = 0; i < 6; i++) {
+	CHECK_JSON(fx_get(a, "6.confidence"), "0");
+	for (int i = 0; i < 7; i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "%d.value", i);
 		CHECK_NEAR(fx_num(a, path), i + 1, 0);
 	}
-	/* the output's mean skips no-signal results: (1 + 0 + 1) / 3 */
-	CHECK_NEAR(fx_num(out, "result.confidence"), 2.0 / 3.0, FX_EPS);
+	/* the output's mean skips no-signal results: (1 + 0 + 1 + 0) / 4 */
+	CHECK_NEAR(fx_num(out, "result.confidence"), 0.5, FX_EPS);
 	cJSON_Delete(out);
 	fx_agents_release(&g);
 }

@@ -45,9 +45,9 @@ static void entry_fill(struct library_entry *le, const struct embedded_file *f)
 	}
 	le->json = json;
 	doc = cJSON_Parse(json);
-	const char *desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "description"));
-	if (desc)
-		le->description = xstrdup(desc);
+	const cJSON *desc = cJSON_GetObjectItemCaseSensitive(doc, "description");
+	if (cJSON_IsString(desc))
+		le->description = xstrdup(desc->valuestring);
 	cJSON_Delete(doc);
 }
 

@@ -9,10 +9,10 @@
 #include "tests/unit/test.h"
 
 static const char *const expected[] = {
-	"cascading-refinement", "confidence-cascade",	  "consensus-builder",
-	"epistemic-orchestrator", "load-balancer",	  "multi-model-voting",
-	"multi-validator",	  "parallel-exploration", "robust-analysis",
-	"simple-consensus",	  "uncertainty-mapreduce", "uncertainty-router",
+	"cascading-refinement", "confidence-cascade", "consensus-builder",
+	"epistemic-orchestrator", "load-balancer", "multi-model-voting",
+	"multi-validator", "parallel-exploration", "robust-analysis",
+	"simple-consensus", "uncertainty-mapreduce", "uncertainty-router",
 };
 
 TEST(twelve_in_name_order)

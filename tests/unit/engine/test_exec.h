@@ -106,7 +106,7 @@ static FX_UNUSED int fx_load_pattern(void *ud, const char *name, int64_t version
 	for (size_t i = 0; i < fx_library_n; i++)
 		if (!strcmp(fx_library[i].name, name)) {
 			*definition = fx_json(fx_library[i].doc);
-			snprintf(pattern_id, UUID_STR_LEN, "00000000-0000-7000-8000-%012zu", i);
+			snprintf(pattern_id, UUID_STR_LEN, "00000000-0000-7000-8000-%012u", (unsigned)(i % 1000));
 			*version_out = version > 0 ? version : 1;
 			return 0;
 		}

@@ -74,6 +74,20 @@ TEST(gate_over_a_list_reads_the_best_success)
 	fx_agents_release(&g);
 }
 
+/* No signal counts as 1.0 for a gate: a result without a confidence passes
+ * min 0.9, and keeps its null confidence. */
+TEST(gate_counts_no_signal_as_1)
+{
+	cJSON *out = fx_run(DOC("{'id':'t','type':'transform','from':'in','confidence':'null'},"
+				"{'id':'g','type':'gate','from':'t','min':0.9},"
+				"{'id':'out','type':'output','from':'g.pass'}"),
+			    "{'q':1}", NULL);
+	CHECK_STATUS(out, "succeeded");
+	CHECK_STR(fx_str(fx_step(out, "g"), "port"), "pass");
+	CHECK_JSON(fx_out(out, "g"), "{'value':{'q':1},'confidence':null}");
+	cJSON_Delete(out);
+}
+
 /* When the only path to the output is skipped, the run fails saying so. */
 TEST(gate_skipping_the_only_output_fails_the_run)
 {
@@ -378,6 +392,7 @@ int main(int argc, char **argv)
 		TEST_ENTRY(gate_passes_at_min_and_skips_the_fail_branch),
 		TEST_ENTRY(gate_fails_below_min_and_skips_the_pass_branch),
 		TEST_ENTRY(gate_over_a_list_reads_the_best_success),
+		TEST_ENTRY(gate_counts_no_signal_as_1),
 		TEST_ENTRY(gate_skipping_the_only_output_fails_the_run),
 		TEST_ENTRY(condition_takes_the_true_or_false_branch),
 		TEST_ENTRY(route_three_bands_at_the_default_thresholds),

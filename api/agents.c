@@ -15,6 +15,7 @@
 #include "api/agents_internal.h"
 #include "auth/auth.h"
 #include "db/db.h"
+#include "engine/engine.h"
 #include "server/server.h"
 #include "core/core.h"
 
@@ -177,7 +178,8 @@ static cJSON *agent_json(struct req *r, const struct agent_row *a)
 	cJSON_AddNumberToObject(j, "max_concurrency", (double)a->max_concurrency);
 	cJSON_AddStringToObject(j, "status", a->status);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(j, "circuit"), "state",
-				a->circuit_state);
+				r->app->engine ? engine_agent_circuit(r->app->engine, a->id)
+					       : a->circuit_state);
 	if (secrets_load(r, a, &sec)) {
 		log_kv(LOG_WARN, "agents", "stored secrets cannot be opened", "agent", a->id, NULL);
 		err_clear(&r->err);

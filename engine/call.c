@@ -113,7 +113,11 @@ static void breaker_record(struct engine *en, struct agent_call *c)
 {
 	int64_t now = now_ms();
 	pthread_mutex_lock(&en->agents_mu);
-	struct agent_rt *rt = agent_rt_get(en, c->agent->id);
+	struct agent_rt *rt = agent_rt_get(en, c->agent_id);
+	if (c->trial) {
+		rt->trial = 0;
+		c->trial = 0;
+	}
 	if (c->failed) {
 		rt->failures++;
 		rt->successes = 0;
@@ -222,13 +226,16 @@ static void call_attempt(struct agent_call *c)
 	outcome_reset(c);
 	pthread_mutex_lock(&en->agents_mu);
 	struct agent_rt *rt = agent_rt_get(en, c->agent->id);
-	if (rt->circuit == CIRCUIT_OPEN) {
-		if (now_ms() - rt->opened_at >= en->cfg.breaker_open_ms) {
-			rt->circuit = CIRCUIT_HALF_OPEN;
-			rt->successes = 0;
-		} else {
-			open = 1;
-		}
+	if (rt->circuit == CIRCUIT_OPEN && now_ms() - rt->opened_at >= en->cfg.breaker_open_ms) {
+		rt->circuit = CIRCUIT_HALF_OPEN;
+		rt->successes = 0;
+		rt->trial = 0;
+	}
+	if (rt->circuit == CIRCUIT_OPEN || (rt->circuit == CIRCUIT_HALF_OPEN && rt->trial)) {
+		open = 1;
+	} else if (rt->circuit == CIRCUIT_HALF_OPEN) {
+		rt->trial = 1; /* one call at a time tries the agent */
+		c->trial = 1;
 	}
 	if (!open && c->agent->max_concurrency > 0 && rt->inflight >= c->agent->max_concurrency) {
 		queued = 1;
@@ -243,10 +250,15 @@ static void call_attempt(struct agent_call *c)
 		c->holds_slot = 1;
 	}
 	pthread_mutex_unlock(&en->agents_mu);
-	if (open) {
+	if (open && rt->circuit == CIRCUIT_HALF_OPEN) {
+		call_set_error(c, "circuit open: agent '%s' is being retried by one trial call",
+			       c->agent->name);
+	} else if (open) {
 		call_set_error(c, "circuit open: agent '%s' failed %d times in a row; calls resume "
 				  "after %lld s", c->agent->name, en->cfg.breaker_failures,
 			       (long long)(en->cfg.breaker_open_ms / 1000));
+	}
+	if (open) {
 		call_log(c, "circuit_open");
 		c->timer.fn = fastfail_fire;
 		c->state = CALL_DONE;
@@ -284,9 +296,22 @@ void call_attempt_done(struct agent_call *c)
 	call_finish(c);
 }
 
+/* A cancelled half-open trial lets the next call try. */
+static void trial_release(struct engine *en, struct agent_call *c)
+{
+	if (!c->trial)
+		return;
+	pthread_mutex_lock(&en->agents_mu);
+	agent_rt_get(en, c->agent_id)->trial = 0;
+	pthread_mutex_unlock(&en->agents_mu);
+	c->trial = 0;
+}
+
 void call_cancel(struct agent_call *c)
 {
 	struct engine *en = loop_engine(c->loop);
+	if (c->state == CALL_QUEUED || c->state == CALL_RUNNING)
+		trial_release(en, c);
 	switch (c->state) {
 	case CALL_QUEUED:
 		pthread_mutex_lock(&en->agents_mu);

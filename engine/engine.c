@@ -198,6 +198,19 @@ static const char *circuit_name(enum circuit c)
 	return c == CIRCUIT_OPEN ? "open" : c == CIRCUIT_HALF_OPEN ? "half_open" : "closed";
 }
 
+const char *engine_agent_circuit(struct engine *en, const char *agent_id)
+{
+	enum circuit c = CIRCUIT_CLOSED;
+	pthread_mutex_lock(&en->agents_mu);
+	struct agent_rt *rt = agent_rt_get(en, agent_id);
+	if (rt->circuit == CIRCUIT_OPEN && now_ms() - rt->opened_at >= en->cfg.breaker_open_ms)
+		c = CIRCUIT_HALF_OPEN; /* the next call will try */
+	else
+		c = rt->circuit;
+	pthread_mutex_unlock(&en->agents_mu);
+	return circuit_name(c);
+}
+
 /* GET the agent's health URL now (blocking, 5 s at most). */
 static cJSON *probe(struct engine *en, const struct agent_spec *a)
 {
@@ -230,14 +243,23 @@ static cJSON *probe(struct engine *en, const struct agent_spec *a)
 			a->config, a->kind == AGENT_OPENAI ? "api_key" : "token");
 		outbound_curl_harden(h, &t, 5000, body.max);
 		outbound_body_attach(h, &body);
+		const cJSON *extra = cJSON_GetObjectItemCaseSensitive(a->config, "headers"), *it;
+		struct buf line;
+		buf_init(&line);
 		if (cJSON_IsString(key) && key->valuestring[0]) {
-			struct buf line;
-			buf_init(&line);
 			buf_addf(&line, "Authorization: Bearer %s", key->valuestring);
 			hdrs = curl_slist_append(hdrs, line.p);
-			buf_release(&line);
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		}
+		cJSON_ArrayForEach(it, extra) {
+			if (!cJSON_IsString(it))
+				continue;
+			buf_reset(&line);
+			buf_addf(&line, "%s: %s", it->string, it->valuestring);
+			hdrs = curl_slist_append(hdrs, line.p);
+		}
+		buf_release(&line);
+		if (hdrs)
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		CURLcode rc = curl_easy_perform(h);
 		curl_slist_free_all(hdrs);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -503,6 +503,9 @@ void engine_ws_heartbeat(struct engine *en, const char *agent_id);
  * agent_id: 0, or ERR_NOT_FOUND if no such task is waiting (late, cancelled, another agent's). */
 int engine_ws_result(struct engine *en, const char *agent_id, const cJSON *msg);
 
+/* "closed", "open" or "half_open": agent_id's circuit in this process. */
+const char *engine_agent_circuit(struct engine *en, const char *agent_id);
+
 /* The execution input checked against the pattern's input schema: 0, or
  * ERR_UNPROCESSABLE "invalid_input" with field "input.<path>" and every problem in pr. */
 int engine_input_check(const struct pattern *p, const cJSON *input, struct problems *pr,

@@ -270,16 +270,16 @@ static void run_advance(struct run *r)
 
 /* ---- the end -------------------------------------------------------------------------- */
 
-static cJSON *run_outcome(const struct run *r)
+/* The outcome takes the run's result, error, steps and events (r is freed next). */
+static cJSON *run_outcome(struct run *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", r->final_status);
-	cJSON_AddItemToObject(o, "result", r->result ? cJSON_Duplicate(r->result, 1)
-						    : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "error", r->error ? cJSON_Duplicate(r->error, 1)
-						  : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "steps", cJSON_Duplicate(r->steps, 1));
-	cJSON_AddItemToObject(o, "events", cJSON_Duplicate(r->events, 1));
+	cJSON_AddItemToObject(o, "result", r->result ? r->result : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "error", r->error ? r->error : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "steps", r->steps);
+	cJSON_AddItemToObject(o, "events", r->events);
+	r->result = r->error = r->steps = r->events = NULL;
 	cJSON *u = cJSON_AddObjectToObject(o, "usage");
 	cJSON_AddNumberToObject(u, "input_tokens", (double)r->tokens_in);
 	cJSON_AddNumberToObject(u, "output_tokens", (double)r->tokens_out);

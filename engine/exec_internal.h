@@ -51,6 +51,7 @@ struct agent_rt {
 	char id[UUID_STR_LEN];
 	enum circuit circuit;
 	int failures, successes;
+	int trial;         /* half-open: a trial call is out */
 	int64_t opened_at; /* wall ms */
 	int inflight;
 	double conf_sum;
@@ -245,6 +246,7 @@ struct agent_call {
 	enum call_state state;
 	int holds_slot;
 	int orphan;                    /* cancelled with its slot in the post: freed there */
+	int trial;                     /* this attempt is the half-open trial */
 	char ws_task[UUID_STR_LEN];    /* ws: the task id in flight, "" if none */
 	struct timer timer;            /* delay (builtin), backoff */
 	struct agent_call *wait_next;

@@ -107,7 +107,7 @@ cJSON *node_input_value(const struct node_exec *x)
 	cJSON *results = node_results(x), *it;
 	int n = cJSON_GetArraySize(results);
 	cJSON *out;
-	if (n == 1 && !cJSON_IsArray(cJSON_GetArrayItem(x->inputs, 0))) {
+	if (n == 1) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(results, 0),
 								  "value");
 		out = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();

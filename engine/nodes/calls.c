@@ -28,7 +28,11 @@ struct agent_call *node_call_add(struct node_exec *x, const struct agent_spec *a
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(retries, "max");
 	const cJSON *backoff = cJSON_GetObjectItemCaseSensitive(retries, "backoff_ms");
 	c->slot = slot;
-	c->timeout_ms = node_opt_int(x, "timeout_ms", a->timeout_ms > 0 ? a->timeout_ms : 30000);
+	/* the node's timeout, else the agent config's (http), else the agent's */
+	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(a->config, "timeout_ms");
+	int64_t agent_t = cJSON_IsNumber(ct) && ct->valuedouble >= 1 ? (int64_t)ct->valuedouble
+		: a->timeout_ms > 0 ? a->timeout_ms : 30000;
+	c->timeout_ms = node_opt_int(x, "timeout_ms", agent_t);
 	if (cJSON_IsNumber(max))
 		c->max_retries = (int)max->valuedouble;
 	if (cJSON_IsNumber(backoff))

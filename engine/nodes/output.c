@@ -86,7 +86,7 @@ static void execute(struct node_exec *x)
 {
 	struct err e;
 	cJSON *v = NULL;
-	double c;
+	double c = CONF_NONE;
 	if (node_expr(x, "value", &v, &e) < 0 || output_confidence(x, &c, &e) < 0) {
 		cJSON_Delete(v);
 		node_fail(x, "%s", e.msg);

@@ -273,6 +273,37 @@ TEST(a_failing_agent_among_successes_gives_an_error_result)
 	fx_agents_release(&g);
 }
 
+/* A call's time limit is the node's timeout_ms, else the agent's; retries.max
+ * more attempts after a failure, each logged in the step's calls. */
+TEST(agent_call_timeout_and_retries)
+{
+	struct fx_agents g = { 0 };
+	fx_agent(&g, "slow", "{'type':'constant','value':1,'confidence':1,'delay_ms':2000}", NULL,
+		 1);
+	fx_agent(&g, "lazy", "{'type':'constant','value':1,'confidence':1,'delay_ms':2000}", NULL,
+		 1)->timeout_ms = 100;
+	fx_agent(&g, "bad", "{'type':'constant','value':1,'fail':true}", NULL, 1);
+	int64_t t0 = mono_ms();
+	cJSON *out = fx_run(AGENT_DOC("{'ids':['slow']}", ",'timeout_ms':100"), NULL, &g);
+	CHECK_STATUS(out, "failed");
+	CHECK_HAS(fx_str(out, "error.message"), "timed out after 100 ms");
+	cJSON_Delete(out);
+	out = fx_run(AGENT_DOC("{'ids':['lazy']}", ""), NULL, &g);
+	CHECK_STATUS(out, "failed");
+	CHECK_HAS(fx_str(out, "error.message"), "timed out after 100 ms");
+	CHECK(mono_ms() - t0 < 1500);
+	cJSON_Delete(out);
+
+	out = fx_run(AGENT_DOC("{'ids':['bad']}", ",'retries':{'max':2,'backoff_ms':10}"), NULL, &g);
+	CHECK_STATUS(out, "failed");
+	const cJSON *calls = fx_get(fx_step(out, "a"), "calls");
+	CHECK_INT(cJSON_GetArraySize(calls), 3);
+	CHECK_NEAR(fx_num(calls, "2.attempt"), 3, 0);
+	CHECK_STR(fx_str(calls, "2.status"), "failed");
+	cJSON_Delete(out);
+	fx_agents_release(&g);
+}
+
 /* Constant 1.7 -> 1, -0.2 -> 0 and -1 -> 0 (the engine gets specs unchecked;
  * -1 is out of range like any other); a reply's 2 -> 1; nan (jq sends null), a
  * string or no confidence at all -> null. */
@@ -513,6 +544,7 @@ int main(int argc, char **argv)
 		TEST_ENTRY(best_confidence_picks_the_most_confident_so_far),
 		TEST_ENTRY(every_agent_failing_fails_the_node),
 		TEST_ENTRY(a_failing_agent_among_successes_gives_an_error_result),
+		TEST_ENTRY(agent_call_timeout_and_retries),
 		TEST_ENTRY(out_of_range_and_missing_confidences),
 		TEST_ENTRY(policy_accept_and_warning_at_the_thresholds),
 		TEST_ENTRY(policy_event_carries_node_agent_action_confidence),

@@ -74,6 +74,24 @@ TEST(gate_over_a_list_reads_the_best_success)
 	fx_agents_release(&g);
 }
 
+/* A plain "g" reads the first port of a branching node: pass for a gate. */
+TEST(gate_plain_source_reads_the_first_port)
+{
+	static const char doc[] = DOC("{'id':'t','type':'transform','from':'in','confidence':'.input.c'},"
+				      "{'id':'g','type':'gate','from':'t','min':0.5},"
+				      "{'id':'p','type':'transform','from':'g'},"
+				      "{'id':'f','type':'transform','from':'g.fail'},"
+				      "{'id':'out','type':'output','from':['p','f']}");
+	cJSON *out = fx_run(doc, "{'c':0.9}", NULL);
+	CHECK_STR(status_of(out, "p"), "succeeded");
+	CHECK_STR(status_of(out, "f"), "skipped");
+	cJSON_Delete(out);
+	out = fx_run(doc, "{'c':0.1}", NULL);
+	CHECK_STR(status_of(out, "p"), "skipped");
+	CHECK_STR(status_of(out, "f"), "succeeded");
+	cJSON_Delete(out);
+}
+
 /* No signal counts as 1.0 for a gate: a result without a confidence passes
  * min 0.9, and keeps its null confidence. */
 TEST(gate_counts_no_signal_as_1)
@@ -262,6 +280,39 @@ TEST(transform_defaults_and_clamping)
 	cJSON_Delete(out);
 }
 
+/* The context: {input, nodes (finished ones), execution: {id, pattern, version}}. */
+TEST(expressions_see_the_context)
+{
+	cJSON *out = fx_run(DOC("{'id':'t1','type':'transform','from':'in','value':'.input.a'},"
+				"{'id':'t2','type':'transform','from':'t1',"
+				"'value':'[.nodes.t1.value, .execution.pattern, .execution.version,"
+				" (.execution.id | length), (.nodes | keys)]'},"
+				"{'id':'out','type':'output','from':'t2'}"),
+			    "{'a':7}", NULL);
+	CHECK_STATUS(out, "succeeded");
+	/* the run's version is 1 (fx_request); a UUID is 36 characters */
+	CHECK_JSON(fx_get(out, "result.value"), "[7,'t',1,36,['in','t1']]");
+	cJSON_Delete(out);
+}
+
+/* An expression's first output is its value; no output is null. */
+TEST(expressions_first_output_or_null)
+{
+	cJSON *out = fx_run(DOC("{'id':'t','type':'transform','from':'in','value':'empty'},"
+				"{'id':'out','type':'output','from':'t'}"),
+			    "{}", NULL);
+	CHECK_STATUS(out, "succeeded");
+	CHECK(fx_is_null(fx_out(out, "t"), "value"));
+	cJSON_Delete(out);
+
+	out = fx_run(DOC("{'id':'t','type':'transform','from':'in','value':'.input.list[]'},"
+			 "{'id':'out','type':'output','from':'t'}"),
+		     "{'list':[7,8,9]}", NULL);
+	CHECK_STATUS(out, "succeeded");
+	CHECK_JSON(fx_get(fx_out(out, "t"), "value"), "7");
+	cJSON_Delete(out);
+}
+
 TEST(transform_failures)
 {
 	cJSON *out = fx_run(DOC("{'id':'t','type':'transform','from':'in','confidence':'`high`'},"
@@ -392,6 +443,7 @@ int main(int argc, char **argv)
 		TEST_ENTRY(gate_passes_at_min_and_skips_the_fail_branch),
 		TEST_ENTRY(gate_fails_below_min_and_skips_the_pass_branch),
 		TEST_ENTRY(gate_over_a_list_reads_the_best_success),
+		TEST_ENTRY(gate_plain_source_reads_the_first_port),
 		TEST_ENTRY(gate_counts_no_signal_as_1),
 		TEST_ENTRY(gate_skipping_the_only_output_fails_the_run),
 		TEST_ENTRY(condition_takes_the_true_or_false_branch),
@@ -402,6 +454,8 @@ int main(int argc, char **argv)
 		TEST_ENTRY(approval_without_timeout_waits),
 		TEST_ENTRY(transform_value_and_confidence_expressions),
 		TEST_ENTRY(transform_defaults_and_clamping),
+		TEST_ENTRY(expressions_see_the_context),
+		TEST_ENTRY(expressions_first_output_or_null),
 		TEST_ENTRY(transform_failures),
 		TEST_ENTRY(output_confidence_modes),
 		TEST_ENTRY(output_value_and_expr_mode),

@@ -73,6 +73,16 @@ static int not_found(struct req *r)
 	return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such pattern");
 }
 
+/* Names that /api/v1/patterns/<name> routes own: a pattern so named could not be read by name. */
+static int name_reserved(const char *s)
+{
+	static const char *const words[] = { "library", "validate", "import" };
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(s, words[i]))
+			return 1;
+	return 0;
+}
+
 /* Letters, digits, '.', '_' and '-', starting with a letter or digit. */
 static int name_ok(const char *s)
 {
@@ -120,6 +130,10 @@ static int doc_fill(struct req *r, const char *text, size_t len, const struct pa
 		return req_fail(r, ERR_UNPROCESSABLE, "invalid_pattern", "definition.name",
 				"'name' takes 1 to %d letters, digits, '.', '_' and '-'",
 				PATTERN_ROW_NAME_MAX);
+	if (name_reserved(out->name))
+		return req_fail(r, ERR_INVALID, "reserved_name", "name",
+				"'%s' is reserved by the API (/api/v1/patterns/%s)", out->name,
+				out->name);
 	return 0;
 }
 
@@ -232,6 +246,9 @@ int pattern_create(struct req *r, const char *name, const char *desc, const char
 		return req_fail(r, ERR_INVALID, "invalid_field", "name",
 				"'name' takes 1 to %d letters, digits, '.', '_' and '-'",
 				PATTERN_ROW_NAME_MAX);
+	if (name_reserved(name))
+		return req_fail(r, ERR_INVALID, "reserved_name", "name",
+				"'%s' is reserved by the API (/api/v1/patterns/%s)", name, name);
 	if (!pattern_workspace(r))
 		return req_fail(r, ERR_NOT_FOUND, "workspace_not_found", NULL, "no workspace");
 	if ((rc = pattern_doc_check(r, text, len, name, &doc)))

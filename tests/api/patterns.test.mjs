@@ -147,6 +147,17 @@ describe(`patterns [${backend}]`, () => {
 			409, 'name_taken', 'name', 'name conflict');
 	});
 
+	test('names the API routes own (library, validate, import) are refused, so every pattern stays readable by name', async () => {
+		for (const name of ['library', 'validate', 'import']) {
+			expectError(await api('POST', '/api/v1/patterns', dev.token, { name, definition: definition(name) }), 400, 'reserved_name', 'name', name);
+			const imp = await request(server, 'POST', '/api/v1/patterns/import', {
+				headers: { Authorization: `Bearer ${dev.token}`, 'Content-Type': 'application/json' },
+				body: JSON.stringify(definition(name)),
+			});
+			expectError(imp, 400, 'reserved_name', 'name', `import ${name}`);
+		}
+	});
+
 	test('a viewer reads but cannot create, version or delete', async () => {
 		const p = await create(uniq('roles'));
 		expectStatus(await api('GET', `/api/v1/patterns/${p.id}`, viewer.token), 200, 'viewer get');

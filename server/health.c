@@ -85,6 +85,8 @@ static cJSON *openapi_operation(const struct route *rt)
 	cJSON *resp = cJSON_AddObjectToObject(op, "responses");
 	cJSON *def = cJSON_AddObjectToObject(resp, "default");
 	cJSON_AddStringToObject(def, "description", "See the error model: {error:{code,message,field}}");
+	if (rt->flags & ROUTE_SHARED)
+		cJSON_AddBoolToObject(op, "x-parallax-shared", 1);
 	cJSON *perm = cJSON_AddObjectToObject(op, "x-parallax-permission");
 	cJSON_AddStringToObject(perm, "access", rt->access == ACCESS_PUBLIC ? "public" :
 						rt->access == ACCESS_AUTH   ? "authenticated" :

@@ -192,6 +192,9 @@ struct route {
 /* Probe and scrape routes: their access-log line is debug, not info, so
  * liveness probes and Prometheus scrapes do not flood the logs. */
 #define ROUTE_QUIET 1u
+/* The path names something every tenant shares (the built-in library), not a
+ * tenant's object; OpenAPI says so with "x-parallax-shared": true. */
+#define ROUTE_SHARED 2u
 
 extern const struct route routes[];
 extern const size_t routes_count;

@@ -34,6 +34,7 @@ export async function loadOperations(server) {
 				key: `${m.toUpperCase()} ${path}`,
 				access: perm.access,
 				perm,
+				shared: op['x-parallax-shared'] === true,
 				body: content.includes('application/json') ? 'json' : content.length ? 'form' : null,
 				params: [...path.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]),
 			});

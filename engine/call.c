@@ -398,7 +398,7 @@ void call_take_reply(struct agent_call *c, cJSON *reply)
 	}
 	c->value = v;
 	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(reply, "confidence");
-	c->confidence = cJSON_IsNumber(conf) ? conf_clamp(conf->valuedouble) : CONF_NONE;
+	c->confidence = cJSON_IsNumber(conf) ? conf_from_value(conf->valuedouble) : CONF_NONE;
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(reply, "reasoning");
 	if (cJSON_IsString(why))
 		c->reasoning = xstrndup(why->valuestring, strnlen(why->valuestring, 16384));

@@ -21,6 +21,15 @@ double conf_clamp(double c)
 	return c > 1.0 ? 1.0 : c;
 }
 
+double conf_from_value(double v)
+{
+	if (!isfinite(v))
+		return CONF_NONE;
+	if (v <= 0.0)
+		return 0.0;
+	return v > 1.0 ? 1.0 : v;
+}
+
 double conf_of_plain(void)
 {
 	return 1.0;

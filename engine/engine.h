@@ -58,6 +58,9 @@ cJSON *problems_json(const struct problems *p);
 enum band { BAND_LOW = 0, BAND_MEDIUM, BAND_HIGH };
 
 double conf_clamp(double c);                 /* to [0, 1]; non-finite -> CONF_NONE */
+/* A number stated in JSON (by an agent or an expression) as a confidence: non-finite ->
+ * CONF_NONE, anything else clamped (so -1 is 0, never the CONF_NONE marker). */
+double conf_from_value(double v);
 double conf_of_plain(void);                  /* a plain value counts as 1.0 */
 double conf_and(const double *c, size_t n);  /* min; empty -> CONF_NONE */
 double conf_or(const double *c, size_t n);   /* max */
@@ -364,6 +367,7 @@ int outbound_curl_result(CURLcode rc, const struct outbound_body *b, long timeou
 #define JQ_TIMEOUT_DEFAULT_MS  1000
 #define JQ_TIMEOUT_MAX_MS      4000 /* stays under half a worker's CPU budget */
 #define JQ_MAX_OUTPUTS_DEFAULT 1000
+#define JQ_FIRST_OUTPUT        (-1) /* max_outputs: the first output only, then stop */
 
 struct jq_pool;
 
@@ -376,7 +380,7 @@ void jq_pool_free(struct jq_pool *p);
 /*
  * Run program on input_json (JSON text). On 0, *outputs is a cJSON array the
  * caller owns. timeout_ms <= 0: the default (capped at JQ_TIMEOUT_MAX_MS);
- * max_outputs <= 0: the default; at most 4 MiB of output in all. Errors:
+ * max_outputs JQ_FIRST_OUTPUT: stop at the first; other values <= 0: the default; at most 4 MiB of output in all. Errors:
  * ERR_UNPROCESSABLE "expression_error" (jq's message) or "expression_crashed"
  * (out of memory or CPU), ERR_TIMEOUT "expression_timeout", ERR_TOO_LARGE
  * "expression_output_too_large" / "expression_input_too_large", ERR_BUSY.

@@ -88,7 +88,8 @@ int expr_eval(struct engine *en, const char *src, const cJSON *root, cJSON **out
 		return 0;
 	}
 	char *input = cJSON_PrintUnformatted(root);
-	int ret = jq_pool_eval(en->jq, src, input ? input : "null", 0, 1, &outputs, e);
+	int ret = jq_pool_eval(en->jq, src, input ? input : "null", 0, JQ_FIRST_OUTPUT, &outputs,
+			       e);
 	free(input);
 	if (ret < 0)
 		return ret;

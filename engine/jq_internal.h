@@ -17,6 +17,7 @@
  * when the worker has used half its CPU budget and wants to be replaced.
  */
 #define JQ_REQ_HEADER	8
+#define JQ_REQ_FIRST_ONLY 0x80000000u /* in max_outputs: stop after the first output */
 #define JQ_REPLY_OK	'O'
 #define JQ_REPLY_ERROR	'E' /* compile or runtime error, or input not JSON */
 #define JQ_REPLY_LARGE	'L' /* more outputs, or more bytes, than allowed */

@@ -169,7 +169,7 @@ static int slot_gone(const struct jq_slot *s)
 }
 
 /* Frame the request: length, max_outputs, program length, program, input. */
-static int request_build(struct buf *req, const char *program, const char *input, int max_outputs,
+static int request_build(struct buf *req, const char *program, const char *input, unsigned max_outputs,
 			 struct err *e)
 {
 	size_t plen = strlen(program), ilen = strlen(input);
@@ -178,7 +178,7 @@ static int request_build(struct buf *req, const char *program, const char *input
 		return err_setc(e, ERR_TOO_LARGE, "expression_input_too_large", NULL,
 				"expression input is larger than %u bytes", JQ_FRAME_MAX);
 	jq_be32_put(hdr, (unsigned)(JQ_REQ_HEADER + plen + ilen));
-	jq_be32_put(hdr + 4, (unsigned)max_outputs);
+	jq_be32_put(hdr + 4, max_outputs);
 	jq_be32_put(hdr + 8, (unsigned)plen);
 	buf_add(req, hdr, sizeof(hdr));
 	buf_add(req, program, plen);
@@ -255,9 +255,9 @@ int jq_pool_eval(struct jq_pool *p, const char *program, const char *input_json,
 		timeout_ms = JQ_TIMEOUT_DEFAULT_MS;
 	if (timeout_ms > JQ_TIMEOUT_MAX_MS)
 		timeout_ms = JQ_TIMEOUT_MAX_MS;
-	if (max_outputs <= 0)
-		max_outputs = JQ_MAX_OUTPUTS_DEFAULT;
-	ret = request_build(&req, program, input_json, max_outputs, e);
+	unsigned wire = max_outputs == JQ_FIRST_OUTPUT ? JQ_REQ_FIRST_ONLY | 1u
+			: max_outputs <= 0 ? (unsigned)JQ_MAX_OUTPUTS_DEFAULT : (unsigned)max_outputs;
+	ret = request_build(&req, program, input_json, wire, e);
 	if (ret)
 		goto out;
 	ret = idx = pool_acquire(p, e);

@@ -176,7 +176,8 @@ static unsigned char run_end(jq_state *jq, jv v, struct buf *out, size_t start)
 static unsigned char run(jq_state *jq, jv input, unsigned max_outputs, struct buf *out)
 {
 	size_t start = out->len;
-	unsigned n = 0;
+	unsigned n = 0, first_only = max_outputs & JQ_REQ_FIRST_ONLY;
+	max_outputs &= ~JQ_REQ_FIRST_ONLY;
 	jq_start(jq, input, 0);
 	buf_addch(out, '[');
 	for (;;) {
@@ -201,6 +202,10 @@ static unsigned char run(jq_state *jq, jv input, unsigned max_outputs, struct bu
 			buf_addch(out, ',');
 		buf_add(out, jv_string_value(s), len);
 		jv_free(s);
+		if (first_only) {
+			buf_addch(out, ']');
+			return JQ_REPLY_OK;
+		}
 	}
 }
 

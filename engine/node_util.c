@@ -37,7 +37,7 @@ double result_confidence(const cJSON *r)
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "confidence");
 	if (!cJSON_IsNumber(c))
 		return CONF_NONE;
-	return conf_clamp(c->valuedouble);
+	return conf_from_value(c->valuedouble);
 }
 
 int result_failed(const cJSON *r)

@@ -188,12 +188,13 @@ static void edge_add(struct pattern *p, size_t i, const char *src, const char *p
 		return;
 	}
 	t = p->nodes[from].type;
+	/* "id" alone reads the first port: "out", or pass/true/high of a branching node */
 	for (const char *const *q = t ? t->ports : NULL; q && *q; q++)
-		if (!strcmp(*q, dot ? dot + 1 : "out"))
+		if (!strcmp(*q, dot ? dot + 1 : t->ports[0]))
 			port = *q;
 	if (t && !port) {
 		problems_add(pr, n->id, path, "unknown_port", "%s: '%.64s' (%s) has no port '%.32s'",
-			     path, id, t->name, dot ? dot + 1 : "out");
+			     path, id, t->name, dot ? dot + 1 : t->ports[0]);
 		return;
 	}
 	n->from = xrealloc(n->from, (n->from_count + 1) * sizeof(*n->from));

@@ -56,7 +56,7 @@ void agent_builtin_start(struct agent_call *c)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "value");
 		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(cfg, "confidence");
 		c->value = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
-		c->confidence = cJSON_IsNumber(conf) ? conf_clamp(conf->valuedouble) : CONF_NONE;
+		c->confidence = cJSON_IsNumber(conf) ? conf_from_value(conf->valuedouble) : CONF_NONE;
 	} else if (!strcmp(type, "echo")) {
 		c->value = cJSON_Duplicate(c->data, 1);
 		c->confidence = 1.0;

@@ -124,7 +124,7 @@ void agent_openai_reply(struct agent_call *c, CURLcode rc)
 		cJSON *v = json_parse(text, strlen(text), 64, &e);
 		if (v && cJSON_IsObject(v)) {
 			cJSON *conf = cJSON_DetachItemFromObjectCaseSensitive(v, "confidence");
-			c->confidence = cJSON_IsNumber(conf) ? conf_clamp(conf->valuedouble) : CONF_NONE;
+			c->confidence = cJSON_IsNumber(conf) ? conf_from_value(conf->valuedouble) : CONF_NONE;
 			cJSON_Delete(conf);
 			c->value = v;
 			goto out;

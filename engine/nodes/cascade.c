@@ -146,7 +146,7 @@ static void execute(struct node_exec *x)
 			node_fail(x, "target_expr: the expression must give a number");
 			return;
 		}
-		s->target = conf_clamp(t->valuedouble);
+		s->target = conf_from_value(t->valuedouble);
 	}
 	cJSON_Delete(t);
 	if (node_call_data(x, &s->data, &e) < 0) {

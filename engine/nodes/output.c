@@ -38,7 +38,7 @@ static int output_confidence(struct node_exec *x, double *out, struct err *e)
 			return err_set(e, ERR_UNPROCESSABLE, "expr",
 				       "expr: the confidence expression must give a number");
 		}
-		*out = cJSON_IsNumber(v) ? conf_clamp(v->valuedouble) : CONF_NONE;
+		*out = cJSON_IsNumber(v) ? conf_from_value(v->valuedouble) : CONF_NONE;
 		cJSON_Delete(v);
 		return 0;
 	}

@@ -46,7 +46,7 @@ static void review_done(struct agent_call *c)
 		const cJSON *fb = cJSON_GetObjectItemCaseSensitive(c->value, "feedback");
 		verdict = cJSON_IsString(v) ? v->valuestring : NULL;
 		if (cJSON_IsNumber(cf))
-			stated = conf_clamp(cf->valuedouble);
+			stated = conf_from_value(cf->valuedouble);
 		feedback = cJSON_IsString(fb) ? fb->valuestring : NULL;
 	} else if (cJSON_IsString(c->value)) {
 		const char *t = c->value->valuestring, *best = NULL;

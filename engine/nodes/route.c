@@ -33,7 +33,7 @@ static void execute(struct node_exec *x)
 		node_fail(x, "confidence: the expression must give a number");
 		return;
 	}
-	c = v ? conf_clamp(v->valuedouble) : node_input_confidence(x);
+	c = v ? conf_from_value(v->valuedouble) : node_input_confidence(x);
 	cJSON_Delete(v);
 	if (c == CONF_NONE)
 		c = 0;

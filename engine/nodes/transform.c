@@ -37,7 +37,7 @@ static void execute(struct node_exec *x)
 	if (!node_opt(x, "confidence"))
 		conf = node_input_confidence(x);
 	else
-		conf = cJSON_IsNumber(c) ? conf_clamp(c->valuedouble) : CONF_NONE;
+		conf = cJSON_IsNumber(c) ? conf_from_value(c->valuedouble) : CONF_NONE;
 	cJSON_Delete(c);
 	if (!node_opt(x, "value"))
 		v = node_input_value(x);

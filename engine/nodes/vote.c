@@ -56,6 +56,9 @@ static void execute(struct node_exec *x)
 		v.agreement = cs.agreement;
 		v.mean = cs.mean;
 		v.confidence = cs.mean == CONF_NONE ? CONF_NONE : cs.agreement * cs.mean;
+		/* of the winner chosen by weight: more than half the votes */
+		v.majority = cs.winner_count * 2 > cs.counted;
+		v.unanimous = cs.counted > 0 && cs.groups == 1;
 	}
 	const char *status = status_of(&v, method);
 	int refused = !strcmp(status, "no_majority") || !strcmp(status, "not_unanimous") ||

@@ -110,8 +110,9 @@ TEST(each_problem_kind)
 	       "dangling_edge", "o", "nodes[1].from");
 	expect(DOC("{\"id\":\"g\",\"type\":\"gate\",\"from\":\"in\",\"min\":0.5},{\"id\":\"o\",\"type\":\"output\",\"from\":[\"g.pass\",\"g.maybe\"]}"),
 	       "unknown_port", "o", "nodes[2].from[1]");
-	expect(DOC("{\"id\":\"g\",\"type\":\"gate\",\"from\":\"in\",\"min\":0.5},{\"id\":\"o\",\"type\":\"output\",\"from\":\"g\"}"),
-	       "unknown_port", "o", "nodes[2].from");
+	/* a plain "g" reads the first port of a branching node (pass): valid */
+	expect(DOC("{\"id\":\"o\",\"type\":\"output\",\"from\":\"in.nope\"}"),
+	       "unknown_port", "o", "nodes[1].from");
 	expect(DOC("{\"id\":\"o\",\"type\":\"output\",\"from\":\"in\"},{\"id\":\"lost\",\"type\":\"best\"},{\"id\":\"o2\",\"type\":\"output\",\"from\":\"lost\"}"),
 	       "unreachable", "lost", "nodes[2]");
 	expect(DOC("{\"id\":\"o\",\"type\":\"output\",\"from\":\"in\"},{\"id\":\"o\",\"type\":\"best\",\"from\":\"in\"}"),

@@ -41,6 +41,17 @@ static void child_done(struct node_exec *x, struct run *child)
 	node_fail(x, "%s", msg);
 }
 
+static void child_timeout(struct timer *t)
+{
+	struct node_exec *x = (struct node_exec *)((char *)t - offsetof(struct node_exec, timer));
+	if (x->child) {
+		run_child_cancel(x->child);
+		x->child = NULL;
+	}
+	node_fail(x, "pattern '%s' ran out of time after %lld ms", node_opt_str(x, "name", ""),
+		  (long long)node_opt_int(x, "timeout_ms", 30000));
+}
+
 /* Load, parse and check pattern `name` for x; 0 with *p (owned), else x failed. */
 int node_pattern_load(struct node_exec *x, const char *name, int64_t version,
 		      struct pattern **p, char id[UUID_STR_LEN], int64_t *ver)
@@ -104,8 +115,12 @@ static void execute(struct node_exec *x)
 		return;
 	}
 	problems_release(&pr);
-	if (!run_child_start(x, p, 1, name, ver, id, input, child_done, NULL, &e))
+	if (!run_child_start(x, p, 1, name, ver, id, input, child_done, NULL, &e)) {
 		node_fail(x, "%s", e.msg);
+	} else {
+		x->timer.fn = child_timeout;
+		loop_timer_arm(x->run->loop, &x->timer, node_opt_int(x, "timeout_ms", 30000));
+	}
 	cJSON_Delete(input);
 }
 

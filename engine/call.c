@@ -413,6 +413,18 @@ void call_take_reply(struct agent_call *c, cJSON *reply)
 
 /* ---- HTTP plumbing ----------------------------------------------------------------------- */
 
+struct curl_slist *curl_bearer(struct curl_slist *h, const cJSON *token)
+{
+	if (!cJSON_IsString(token) || !token->valuestring[0])
+		return h;
+	struct buf line;
+	buf_init(&line);
+	buf_addf(&line, "Authorization: Bearer %s", token->valuestring);
+	h = curl_slist_append(h, line.p);
+	buf_release(&line);
+	return h;
+}
+
 static struct curl_slist *common_headers(struct agent_call *c, struct curl_slist *h)
 {
 	char line[512], trace[33], span_hex[17];

@@ -246,10 +246,7 @@ static cJSON *probe(struct engine *en, const struct agent_spec *a)
 		const cJSON *extra = cJSON_GetObjectItemCaseSensitive(a->config, "headers"), *it;
 		struct buf line;
 		buf_init(&line);
-		if (cJSON_IsString(key) && key->valuestring[0]) {
-			buf_addf(&line, "Authorization: Bearer %s", key->valuestring);
-			hdrs = curl_slist_append(hdrs, line.p);
-		}
+		hdrs = curl_bearer(hdrs, key);
 		cJSON_ArrayForEach(it, extra) {
 			if (!cJSON_IsString(it))
 				continue;

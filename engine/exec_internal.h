@@ -195,6 +195,9 @@ double node_opt_num(const struct node_exec *x, const char *key, double def);
 int64_t node_opt_int(const struct node_exec *x, const char *key, int64_t def);
 /* The inputs as one flat list of results (borrowed items, owned array reference). */
 cJSON *node_results(const struct node_exec *x);
+/* The successful result of list with the highest confidence (no signal counts as 1.0),
+ * ties to the first; NULL if none succeeded. */
+const cJSON *results_best(const cJSON *list);
 /* The single input result: the first input, or for a list its best successful result. */
 const cJSON *node_input_result(const struct node_exec *x);
 /* A result's confidence: CONF_NONE for no signal. */
@@ -293,6 +296,8 @@ void agent_openai_reply(struct agent_call *c, CURLcode rc);
 void call_set_error(struct agent_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parse a reply object's value/confidence/reasoning/usage into c. */
 void call_take_reply(struct agent_call *c, cJSON *reply);
+/* h plus "Authorization: Bearer <token>" when token is a non-empty string. */
+struct curl_slist *curl_bearer(struct curl_slist *h, const cJSON *token);
 /* Common curl set-up of an agent POST (url checked, headers, body taken); 0 or failure set. */
 int call_http_prepare(struct agent_call *c, const char *url, char *body,
 		      struct curl_slist *extra_headers);
@@ -325,6 +330,10 @@ void node_groups_release(struct node_groups *g);
 /* The task (option "task", plus a critique) and the data (option "data" over the context,
  * default the input value) for calls of x. */
 int node_call_data(struct node_exec *x, cJSON **data, struct err *e);
+/* The agents of option "select" (*agents malloc'd) and, unless data is NULL, the data
+ * for the calls; -1 after failing x. */
+int node_call_setup(struct node_exec *x, const struct agent_spec ***agents, size_t *n,
+		    cJSON **data);
 /* A call of agent a for x (data taken), with the node's timeout_ms and retries;
  * kept in x->calls until the node ends. Not started. */
 struct agent_call *node_call_add(struct node_exec *x, const struct agent_spec *a,

@@ -70,14 +70,11 @@ cJSON *node_results(const struct node_exec *x)
 	return list;
 }
 
-const cJSON *node_input_result(const struct node_exec *x)
+const cJSON *results_best(const cJSON *list)
 {
-	const cJSON *in = cJSON_GetArrayItem(x->inputs, 0);
-	if (!cJSON_IsArray(in))
-		return in;
 	const cJSON *best = NULL, *it;
 	double bc = -1;
-	cJSON_ArrayForEach(it, in) {
+	cJSON_ArrayForEach(it, list) {
 		if (result_failed(it))
 			continue;
 		double c = result_confidence(it);
@@ -88,6 +85,15 @@ const cJSON *node_input_result(const struct node_exec *x)
 			best = it;
 		}
 	}
+	return best;
+}
+
+const cJSON *node_input_result(const struct node_exec *x)
+{
+	const cJSON *in = cJSON_GetArrayItem(x->inputs, 0);
+	if (!cJSON_IsArray(in))
+		return in;
+	const cJSON *best = results_best(in);
 	return best ? best : cJSON_GetArrayItem(in, 0);
 }
 

@@ -73,13 +73,7 @@ void agent_http_start(struct agent_call *c)
 			buf_truncate(&u, u.len - 1);
 		buf_adds(&u, "/analyze");
 	}
-	if (cJSON_IsString(token)) {
-		struct buf a;
-		buf_init(&a);
-		buf_addf(&a, "Authorization: Bearer %s", token->valuestring);
-		h = curl_slist_append(h, a.p);
-		buf_release(&a);
-	}
+	h = curl_bearer(h, token);
 	int ret = call_http_prepare(c, u.p, request_body(c, is_compat), h);
 	buf_release(&u);
 	if (ret < 0) {

@@ -77,13 +77,7 @@ void agent_openai_start(struct agent_call *c)
 	while (u.len && u.p[u.len - 1] == '/')
 		buf_truncate(&u, u.len - 1);
 	buf_adds(&u, "/chat/completions");
-	if (cJSON_IsString(key) && key->valuestring[0]) {
-		struct buf a;
-		buf_init(&a);
-		buf_addf(&a, "Authorization: Bearer %s", key->valuestring);
-		h = curl_slist_append(h, a.p);
-		buf_release(&a);
-	}
+	h = curl_bearer(h, key);
 	int ret = call_http_prepare(c, u.p, request_body(c), h);
 	buf_release(&u);
 	if (ret < 0) {

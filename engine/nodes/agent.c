@@ -208,17 +208,9 @@ static void execute(struct node_exec *x)
 {
 	const struct agent_spec **agents = NULL;
 	size_t n = 0;
-	struct err e;
 	cJSON *data = NULL;
-	if (select_agents(x->run, node_opt(x, "select"), &agents, &n, &e) < 0) {
-		node_fail(x, "select: %s", e.msg);
+	if (node_call_setup(x, &agents, &n, &data) < 0)
 		return;
-	}
-	if (node_call_data(x, &data, &e) < 0) {
-		free(agents);
-		node_fail(x, "%s", e.msg);
-		return;
-	}
 	struct agent_state *s = xcalloc(1, sizeof(*s));
 	s->slots = xcalloc(n, sizeof(*s->slots));
 	s->n = s->open = n;

@@ -17,20 +17,8 @@ static const char *const expr_keys[] = { NULL };
 
 static void execute(struct node_exec *x)
 {
-	cJSON *list = node_results(x), *it;
-	const cJSON *best = NULL;
-	double bc = -1;
-	cJSON_ArrayForEach(it, list) {
-		if (result_failed(it))
-			continue;
-		double c = result_confidence(it);
-		if (c == CONF_NONE)
-			c = conf_of_plain();
-		if (c > bc) {
-			bc = c;
-			best = it;
-		}
-	}
+	cJSON *list = node_results(x);
+	const cJSON *best = results_best(list);
 	cJSON *out = best ? cJSON_Duplicate(best, 1) : NULL;
 	cJSON_Delete(list);
 	if (!out) {

@@ -4,6 +4,7 @@
  * timeout and retry options.
  */
 #include <stdlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/exec_internal.h"
@@ -17,6 +18,26 @@ int node_call_data(struct node_exec *x, cJSON **data, struct err *e)
 		return 0;
 	}
 	return node_expr(x, "data", data, e);
+}
+
+int node_call_setup(struct node_exec *x, const struct agent_spec ***agents, size_t *n,
+		    cJSON **data)
+{
+	struct err e;
+	*agents = NULL;
+	if (data)
+		*data = NULL;
+	if (select_agents(x->run, node_opt(x, "select"), agents, n, &e) < 0) {
+		node_fail(x, "select: %s", e.msg);
+		return -1;
+	}
+	if (data && node_call_data(x, data, &e) < 0) {
+		free(*agents);
+		*agents = NULL;
+		node_fail(x, "%s", e.msg);
+		return -1;
+	}
+	return 0;
 }
 
 struct agent_call *node_call_add(struct node_exec *x, const struct agent_spec *a,

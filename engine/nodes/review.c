@@ -89,10 +89,8 @@ static void execute(struct node_exec *x)
 	size_t n = 0;
 	struct err e;
 	cJSON *data = NULL;
-	if (select_agents(x->run, node_opt(x, "select"), &agents, &n, &e) < 0) {
-		node_fail(x, "select: %s", e.msg);
+	if (node_call_setup(x, &agents, &n, NULL) < 0)
 		return;
-	}
 	if (node_opt(x, "data")) {
 		if (node_call_data(x, &data, &e) < 0) {
 			free(agents);

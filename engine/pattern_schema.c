@@ -122,7 +122,10 @@ static void check_object(struct sctx *c, const cJSON *v, const cJSON *schema)
 		if (sub)
 			check_value(c, it, sub);
 		else if (cJSON_IsFalse(extra))
-			sctx_problem(c, c->unknown_code, "unknown option", NULL);
+			sctx_problem(c, c->unknown_code,
+				     strcmp(c->unknown_code, "unknown_option") ? "unknown field"
+									       : "unknown option",
+				     NULL);
 		buf_truncate(&c->path, mark);
 	}
 	cJSON_ArrayForEach(it, req)
@@ -130,7 +133,9 @@ static void check_object(struct sctx *c, const cJSON *v, const cJSON *schema)
 		if (!cJSON_IsString(it) || cJSON_GetObjectItemCaseSensitive(v, it->valuestring))
 			continue;
 		buf_addf(&c->path, "%s%s", c->path.len ? "." : "", it->valuestring);
-		sctx_problem(c, "missing_option", "required", NULL);
+		sctx_problem(c, strcmp(c->unknown_code, "unknown_option") ? "missing_field"
+									  : "missing_option",
+			     "required", NULL);
 		buf_truncate(&c->path, mark);
 	}
 }

@@ -41,6 +41,7 @@ describe('POST /api/v1/patterns/{id}/run', () => {
 		const missing = await api(ctx, 'POST', `/api/v1/patterns/${pattern.id}/run`, ctx.dev.token, { input: {} });
 		assert.equal(missing.status, 422);
 		assert.equal(missing.json.error.field, 'input.code');
+		assert.equal(missing.json.problems[0].code, 'missing_field');
 		const after = await sql(ctx.server, 'SELECT COUNT(*) FROM executions');
 		assert.equal(Number(after[0][0]), Number(before[0][0]));
 	});

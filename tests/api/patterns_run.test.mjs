@@ -71,7 +71,7 @@ describe('POST /api/v1/patterns/{id}/run', () => {
 	test('a run is an execution with one step per node, stored as it goes', async () => {
 		const { run } = await runPattern(ctx, pattern, { code: 'abc' });
 		assert.equal(run.status, 'succeeded');
-		assert.deepEqual(run.result, { value: [{ ok: true }], confidence: 0.75 });
+		assert.deepEqual(run.result, { value: { ok: true }, confidence: 0.75 }, 'one result: its value, not a list');
 		assert.deepEqual(run.steps.map((s) => [s.node_id, s.status]), [['in', 'succeeded'], ['ask', 'succeeded'], ['out', 'succeeded']]);
 		const ex = await sql(ctx.server, `SELECT status, confidence, pattern_version, input FROM executions WHERE id = '${run.id}'`);
 		assert.equal(ex.length, 1);

@@ -98,6 +98,20 @@ struct run_ctx {
 	char tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN], execution_id[UUID_STR_LEN];
 };
 
+/* The string member key of o, "" if absent (the engine always sets these). */
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int64_t json_count(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15 ? (int64_t)v->valuedouble
+										  : 0;
+}
+
 static int64_t iso_ms(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -123,8 +137,8 @@ static void run_checkpoint(void *ud, const cJSON *step)
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(step, "error");
 	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
 	struct step_row s = {
-		.node_id = cJSON_GetObjectItemCaseSensitive(step, "node_id")->valuestring,
-		.status = cJSON_GetObjectItemCaseSensitive(step, "status")->valuestring,
+		.node_id = json_str(step, "node_id"),
+		.status = json_str(step, "status"),
 		.output = output,
 		.error = cJSON_IsString(err) ? err->valuestring : NULL,
 		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
@@ -197,13 +211,13 @@ static void execution_end(struct run_ctx *c, const cJSON *o)
 	char *rs = cJSON_IsNull(res) ? NULL : cJSON_PrintUnformatted(res);
 	char *es = cJSON_IsNull(er) ? NULL : cJSON_PrintUnformatted(er);
 	struct execution_end x = {
-		.status = cJSON_GetObjectItemCaseSensitive(o, "status")->valuestring,
+		.status = json_str(o, "status"),
 		.result = rs,
 		.error = es,
 		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
 		.confidence_set = cJSON_IsNumber(conf),
-		.tokens_in = (int64_t)cJSON_GetObjectItemCaseSensitive(u, "input_tokens")->valuedouble,
-		.tokens_out = (int64_t)cJSON_GetObjectItemCaseSensitive(u, "output_tokens")->valuedouble,
+		.tokens_in = json_count(u, "input_tokens"),
+		.tokens_out = json_count(u, "output_tokens"),
 	};
 	if (db_acquire(c->app->pool, 5000, &db, &e) == 0) {
 		if (store_execution_finish(db, c->tenant_id, c->execution_id, &x, &e) < 0)

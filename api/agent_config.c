@@ -233,22 +233,6 @@ cJSON *agent_secrets_split(cJSON *cfg)
 	return sec;
 }
 
-void agent_secrets_join(cJSON *cfg, const cJSON *secrets)
-{
-	const cJSON *it, *hv;
-	cJSON_ArrayForEach(it, secrets) {
-		if (strcmp(it->string, "headers")) {
-			cJSON_AddItemToObject(cfg, it->string, cJSON_Duplicate(it, 1));
-			continue;
-		}
-		cJSON *h = cJSON_GetObjectItemCaseSensitive(cfg, "headers");
-		if (!h)
-			h = cJSON_AddObjectToObject(cfg, "headers");
-		cJSON_ArrayForEach(hv, it)
-			cJSON_AddItemToObject(h, hv->string, cJSON_Duplicate(hv, 1));
-	}
-}
-
 static cJSON *set_marker(void)
 {
 	cJSON *m = cJSON_CreateObject();

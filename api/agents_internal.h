@@ -18,8 +18,7 @@ int agent_config_check(struct req *r, const char *kind, const cJSON *cfg);
 void agent_config_merge(cJSON *base, const cJSON *patch);
 /* Move the secret members of cfg into a new object (possibly empty). */
 cJSON *agent_secrets_split(cJSON *cfg);
-/* Put the secrets back into cfg (the inverse of the split). */
-void agent_secrets_join(cJSON *cfg, const cJSON *secrets);
+/* (The inverse, agent_secrets_join, is the engine's: engine/engine.h.) */
 /* A copy of pub with every secret in secrets shown as {"set": true}. */
 cJSON *agent_config_public(const cJSON *pub, const cJSON *secrets);
 /* Overwrite every string of j, then delete it (NULL is fine). */

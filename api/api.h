@@ -29,6 +29,14 @@ int api_patterns_export(struct req *r);
 /* api/runs.c */
 int api_patterns_run(struct req *r);
 int api_pattern_versions_diff(struct req *r);
+/* api/executions.c */
+int api_executions_create(struct req *r);
+int api_executions_list(struct req *r);
+int api_executions_get(struct req *r);
+int api_executions_cancel(struct req *r);
+int api_executions_retry(struct req *r);
+int api_executions_approve(struct req *r);
+int api_executions_events(struct req *r);
 int api_agents_test(struct req *r);
 int api_agents_health(struct req *r);
 struct app;

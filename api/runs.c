@@ -19,76 +19,33 @@
 
 #define RUN_TIMEOUT_DEFAULT_MS 30000
 #define RUN_TIMEOUT_MAX_MS     300000
-#define RUN_AGENTS_MAX         1000
 #define TEST_TASK_MAX          100000
 
 /* ---- agents as the engine sees them -------------------------------------------------- */
 
+struct specs_hold {
+	struct agent_spec *specs;
+	size_t n;
+};
+
 static void specs_free(void *p)
 {
-	struct agent_spec *s = p;
-	for (size_t i = 0; s && s[i].id[0]; i++)
-		agent_spec_release(&s[i]);
-	free(s);
+	struct specs_hold *h = p;
+	agent_specs_free(h->specs, h->n);
 }
 
-/* Row -> spec: config with its secrets joined. 0, or e set. */
-static int spec_from_row(const struct agent_row *a, struct agent_spec *s, struct err *e)
-{
-	memset(s, 0, sizeof(*s));
-	str_copy(s->id, sizeof(s->id), a->id);
-	str_copy(s->name, sizeof(s->name), a->name);
-	s->kind = (enum agent_kind)agent_kind_parse(a->kind);
-	s->config = cJSON_Parse(a->config);
-	if (!s->config)
-		s->config = cJSON_CreateObject();
-	s->capabilities = cJSON_Parse(a->capabilities);
-	if (!cJSON_IsArray(s->capabilities)) {
-		cJSON_Delete(s->capabilities);
-		s->capabilities = cJSON_CreateArray();
-	}
-	s->expertise = a->expertise;
-	s->timeout_ms = a->timeout_ms;
-	s->max_concurrency = (int)a->max_concurrency;
-	s->disabled = !strcmp(a->status, "disabled");
-	if (a->secrets_enc) {
-		char *plain = NULL;
-		int rc = secret_open(a->secrets_enc, &plain, e);
-		if (rc)
-			return rc;
-		cJSON *sec = cJSON_Parse(plain);
-		secret_free(plain);
-		if (sec)
-			agent_secrets_join(s->config, sec);
-		cJSON_Delete(sec);
-	}
-	return 0;
-}
-
-/* Every agent of the caller's workspace (at most RUN_AGENTS_MAX). */
+/* Every agent of the caller's workspace, released with the request. */
 static int workspace_agents(struct req *r, struct db *db, struct agent_spec **out, size_t *n)
 {
-	struct agent_row rows[100];
-	struct agent_filter f = { NULL, NULL, NULL };
-	char after_id[UUID_STR_LEN] = "";
-	int64_t after_ms = 0;
-	int count = 0, rc = 0;
-	struct agent_spec *specs = xcalloc(RUN_AGENTS_MAX + 1, sizeof(*specs));
-	*n = 0;
-	arena_defer(r->arena, specs_free, specs);
-	do {
-		rc = store_agents_list(db, r->auth.tenant_id, r->auth.workspace_id, &f, after_ms,
-				       after_id[0] ? after_id : NULL, rows, 100, &count, &r->err);
-		for (int i = 0; i < count; i++) {
-			if (!rc && *n < RUN_AGENTS_MAX)
-				rc = spec_from_row(&rows[i], &specs[(*n)++], &r->err);
-			after_ms = rows[i].created_at;
-			str_copy(after_id, sizeof(after_id), rows[i].id);
-			store_agent_release(&rows[i]);
-		}
-	} while (!rc && count == 100 && *n < RUN_AGENTS_MAX);
-	*out = specs;
-	return rc;
+	struct specs_hold *h = arena_alloc(r->arena, sizeof(*h));
+	int rc = agent_specs_load(db, r->auth.tenant_id, r->auth.workspace_id, &h->specs, &h->n,
+				  &r->err);
+	if (rc)
+		return rc;
+	arena_defer(r->arena, specs_free, h);
+	*out = h->specs;
+	*n = h->n;
+	return 0;
 }
 
 /* ---- the run's hooks -------------------------------------------------------------------- */
@@ -141,6 +98,9 @@ static void run_checkpoint(void *ud, const cJSON *step)
 		.status = json_str(step, "status"),
 		.output = output,
 		.error = cJSON_IsString(err) ? err->valuestring : NULL,
+		.port = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(step, "port"))
+				? cJSON_GetObjectItemCaseSensitive(step, "port")->valuestring
+				: NULL,
 		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
 		.confidence_set = cJSON_IsNumber(conf),
 		.started_at = iso_ms(step, "started_at"),
@@ -340,7 +300,7 @@ static int agent_spec_load(struct req *r, struct agent_spec *s)
 		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such agent");
 	if (rc)
 		return rc;
-	rc = spec_from_row(&a, s, &r->err);
+	rc = agent_spec_from_row(&a, s, &r->err);
 	store_agent_release(&a);
 	db_release(r->db);
 	r->db = NULL;
@@ -405,7 +365,7 @@ static void probe_one(struct app *app, struct db *db, const struct agent_row *a,
 	struct agent_spec s;
 	struct err e;
 	cJSON *h = NULL;
-	if (spec_from_row(a, &s, &e) == 0 && engine_agent_health(app->engine, &s, 1, &h, &e) == 0) {
+	if (agent_spec_from_row(a, &s, &e) == 0 && engine_agent_health(app->engine, &s, 1, &h, &e) == 0) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(h, "status");
 		const cJSON *pe = cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(h, "probe"), "error");

@@ -323,11 +323,18 @@ static int db_vprepare_bind(struct db *db, struct err *e, struct db_stmt **st, c
 int db_execf(struct db *db, struct err *e, int64_t *changes, const char *sql, const char *fmt,
 	     ...)
 {
-	struct db_stmt *st = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int ret = db_vprepare_bind(db, e, &st, sql, fmt, ap);
+	int ret = db_vexecf(db, e, changes, sql, fmt, ap);
 	va_end(ap);
+	return ret;
+}
+
+int db_vexecf(struct db *db, struct err *e, int64_t *changes, const char *sql, const char *fmt,
+	      va_list ap)
+{
+	struct db_stmt *st = NULL;
+	int ret = db_vprepare_bind(db, e, &st, sql, fmt, ap);
 	if (ret < 0)
 		goto out;
 	while ((ret = db_step(st, e)) == DB_ROW)
@@ -336,6 +343,16 @@ int db_execf(struct db *db, struct err *e, int64_t *changes, const char *sql, co
 		*changes = db_changes(st);
 out:
 	db_finalize(st);
+	return ret < 0 ? ret : 0;
+}
+
+int db_prepare_bindf(struct db *db, struct err *e, struct db_stmt **out, const char *sql,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int ret = db_vprepare_bind(db, e, out, sql, fmt, ap);
+	va_end(ap);
 	return ret < 0 ? ret : 0;
 }
 

@@ -145,6 +145,11 @@ int db_execf(struct db *db, struct err *e, int64_t *changes, const char *sql, co
 
 /* prepare + bindf + first row's column 0 as int64: 0 with *out set, or
  * ERR_NOT_FOUND (no row, *out untouched), or another error. */
+/* Prepare sql and bind fmt's arguments (as db_bindf); finalize *out even on error. */
+int db_prepare_bindf(struct db *db, struct err *e, struct db_stmt **out, const char *sql,
+		     const char *fmt, ...);
+int db_vexecf(struct db *db, struct err *e, int64_t *changes, const char *sql, const char *fmt,
+	      va_list ap);
 int db_query_int64(struct db *db, struct err *e, int64_t *out, const char *sql, const char *fmt,
 		   ...);
 /* The first column of the first row as text into out (NULL reads as "");

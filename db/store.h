@@ -555,13 +555,24 @@ int store_execution_start(struct db *db, const struct execution_row *x, struct e
 
 /* One finished node of an execution: its checkpoint. Strings may be NULL. */
 struct step_row {
-	const char *node_id, *status, *output, *error;
+	const char *node_id, *status, *output, *error, *port;
 	double confidence;
 	int confidence_set;
 	int64_t started_at, finished_at;
 };
 int store_step_put(struct db *db, const char *tenant_id, const char *execution_id,
 		   const struct step_row *s, struct err *e);
+/* [{node_id, status, output, confidence, error, port?, started_at, finished_at}] in order. */
+int store_steps_json(struct db *db, const char *tenant_id, const char *execution_id,
+		     cJSON **out, struct err *e);
+/* Events as the engine reports them ({seq, type, node?, data, at}); a seq stored twice
+ * keeps the first. */
+int store_events_put(struct db *db, const char *tenant_id, const char *execution_id,
+		     const cJSON *events, struct err *e);
+int store_events_json(struct db *db, const char *tenant_id, const char *execution_id,
+		      int64_t after_seq, int max, cJSON **out, struct err *e);
+int store_events_last_seq(struct db *db, const char *tenant_id, const char *execution_id,
+			  int64_t *seq, struct err *e);
 
 struct execution_end {
 	const char *status, *result, *error; /* result/error: JSON text or NULL */
@@ -571,5 +582,85 @@ struct execution_end {
 };
 int store_execution_finish(struct db *db, const char *tenant_id, const char *id,
 			   const struct execution_end *x, struct err *e);
+
+/* An execution as the API shows it (release with execution_full_release). */
+struct execution_full {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN];
+	char pattern_id[UUID_STR_LEN], pattern_name[PATTERN_ROW_NAME_MAX + 1], status[24];
+	char idempotency_key[256], request_hash[72];
+	int64_t version;
+	char *input, *result, *error, *webhook_url; /* JSON text (webhook: a URL) or NULL */
+	double confidence;
+	int has_confidence, cancel_requested;
+	int64_t created_at, started_at, finished_at, tokens_in, tokens_out;
+	int64_t priority, attempts, max_attempts, timeout_ms, deadline_at;
+};
+void execution_full_release(struct execution_full *x);
+/* workspace_id NULL: any workspace of the tenant (workers). */
+int store_execution_get_full(struct db *db, const char *tenant_id, const char *workspace_id,
+			     const char *id, struct execution_full *out, struct err *e);
+
+struct execution_filter {
+	const char *status, *pattern_id; /* NULL: any */
+	int64_t since, until;            /* created_at range; until 0: no bound */
+};
+/* Newest first, before (before_ms, before_id) when before_id is set. */
+int store_executions_list(struct db *db, const char *tenant_id, const char *workspace_id,
+			  const struct execution_filter *f, int64_t before_ms, const char *before_id,
+			  struct execution_full *items, int max, int *count, struct err *e);
+
+struct execution_submit {
+	const char *tenant_id, *workspace_id, *pattern_id;
+	int64_t version;
+	const char *input, *actor_type, *actor_id;
+	const char *idempotency_key, *request_hash, *webhook_url; /* NULL allowed */
+	int priority, max_attempts;
+	int64_t timeout_ms;
+};
+/* Caller's write transaction: the idempotency check (a replay is ERR_CONFLICT
+ * "idempotency_replay" with *existing filled; another body under the key is
+ * ERR_UNPROCESSABLE "idempotency_mismatch"), the quotas (concurrent and per
+ * day: 429), then the execution (queued) and its job. */
+int store_execution_submit(struct db *db, const struct execution_submit *in,
+			   struct execution_full *existing, char id_out[UUID_STR_LEN],
+			   struct err *e);
+int store_execution_running(struct db *db, const char *tenant_id, const char *id,
+			    int64_t attempts, int64_t deadline_at, struct err *e);
+/* The end of a run (or its parking in waiting_approval); a terminal status frees
+ * the concurrent unit once. Terminal executions are never changed again. */
+int store_execution_settle(struct db *db, const char *tenant_id, const char *id,
+			   const struct execution_end *x, struct err *e);
+
+/* --- the job queue (queue.c) ------------------------------------------------------------- */
+
+/* A claimed job: the claimant holds it while fence is current. */
+struct job {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], kind[32], ref[64];
+	char *payload; /* may be NULL */
+	int64_t fence, attempts, max_attempts, priority;
+};
+void job_release(struct job *j);
+
+struct job_new {
+	const char *tenant_id, *kind, *ref, *payload, *dedupe_key; /* NULL allowed but kind */
+	int priority, max_attempts;                                 /* <= 0: 3 attempts */
+	int64_t run_at;                                             /* 0: now */
+};
+/* Caller's transaction (so a job is written with what it is about). */
+int queue_enqueue(struct db *db, const struct job_new *j, char id_out[UUID_STR_LEN],
+		  struct err *e);
+/* Claim up to max due jobs (queued and due, or running with an expired lease) for
+ * lease_ms; each claim increments fence and attempts. Caller's write transaction. */
+int queue_claim(struct db *db, const char *worker, int64_t lease_ms, int max, struct job *out,
+		int *count, struct err *e);
+/* Fenced writes: ERR_CONFLICT "lease_lost" once another claim took the job. */
+int queue_renew(struct db *db, const struct job *j, int64_t lease_ms, struct err *e);
+int queue_check(struct db *db, const struct job *j, struct err *e);
+/* ok: done; else dead (a poison job, or given up). */
+int queue_finish(struct db *db, const struct job *j, int ok, const char *error, struct err *e);
+/* Back to queued, due at run_at. */
+int queue_retry(struct db *db, const struct job *j, int64_t run_at, const char *error,
+		struct err *e);
+int queue_depth(struct db *db, int64_t *queued, int64_t *running, struct err *e);
 
 #endif

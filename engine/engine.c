@@ -71,6 +71,7 @@ struct engine *engine_new(const struct engine_config *c, struct err *e)
 	en->cfg.agent_allow = NULL; /* not kept: parsed into policy */
 	pthread_mutex_init(&en->agents_mu, NULL);
 	pthread_mutex_init(&en->ws_mu, NULL);
+	pthread_mutex_init(&en->runs_mu, NULL);
 	if (outbound_policy_init(&en->policy, c->agent_allow, e) < 0)
 		goto fail;
 	en->jq = jq_pool_new(c->jq_workers, e);
@@ -105,6 +106,7 @@ void engine_free(struct engine *en)
 		}
 	ws_links_free(en);
 	pthread_mutex_destroy(&en->ws_mu);
+	pthread_mutex_destroy(&en->runs_mu);
 	pthread_mutex_destroy(&en->agents_mu);
 	free(en);
 }

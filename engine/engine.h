@@ -431,6 +431,18 @@ void agent_spec_copy(struct agent_spec *dst, const struct agent_spec *src);
 /* "http" ... "builtin" -> enum agent_kind, -1 if unknown. */
 int agent_kind_parse(const char *s);
 
+/* Loading agents from storage (agents/directory.c): secrets opened and joined. */
+#define AGENT_SPECS_MAX 1000
+struct agent_row;
+struct db;
+int agent_spec_from_row(const struct agent_row *a, struct agent_spec *s, struct err *e);
+/* Put a config's secrets (api_key, token, credential headers) back into it. */
+void agent_secrets_join(cJSON *cfg, const cJSON *secrets);
+/* Every agent of the workspace (at most AGENT_SPECS_MAX); free with agent_specs_free. */
+int agent_specs_load(struct db *db, const char *tenant_id, const char *workspace_id,
+		     struct agent_spec **out, size_t *n, struct err *e);
+void agent_specs_free(struct agent_spec *specs, size_t n);
+
 struct engine_config {
 	int loops;              /* loop threads; <= 0: 2 */
 	int jq_workers;         /* <= 0: JQ_WORKERS_DEFAULT */
@@ -469,7 +481,16 @@ struct run_request {
 	size_t agent_count;
 	int64_t timeout_ms;             /* the whole run; <= 0: 300000 */
 	struct run_hooks hooks;
+	/* Resuming: {"<node id>": {status: "succeeded"|"skipped", output, port?}} for the
+	 * nodes a previous attempt checkpointed (they are not run again), and
+	 * {decision: "approve"|"reject", by?} for a decided approval node. Borrowed. */
+	const cJSON *resume;
+	int64_t seq_base; /* events continue after this sequence number */
 };
+
+/* Cancel the run of execution_id if this engine runs it (any thread): it ends
+ * "cancelled" with reason, its calls stopped. 1 if found. */
+int engine_run_cancel(struct engine *en, const char *execution_id, const char *reason);
 
 /* Starts the run on a loop and returns; the outcome comes to hooks.done. */
 int engine_run_start(struct engine *en, const struct run_request *rq, struct err *e);
@@ -509,6 +530,25 @@ int engine_ws_result(struct engine *en, const char *agent_id, const cJSON *msg);
 
 /* "closed", "open" or "half_open": agent_id's circuit in this process. */
 const char *engine_agent_circuit(struct engine *en, const char *agent_id);
+
+/* ---- workers: the queue's consumer (worker.c) --------------------------------------------- */
+
+struct db_pool;
+struct worker;
+struct worker_config {
+	const char *name;   /* in lease_owner: "<name>/<uuid>" */
+	int max_inflight;   /* runs at once; <= 0: 1000 */
+	int64_t lease_ms;   /* <= 0: 30000; renewed every third of it */
+	int64_t poll_ms;    /* idle poll for new jobs; <= 0: 250 */
+};
+struct worker *worker_start(struct engine *en, struct db_pool *pool,
+			    const struct worker_config *c, struct err *e);
+/* A job was enqueued: claim now instead of at the next poll. */
+void worker_wake(struct worker *w);
+int worker_inflight(struct worker *w);
+/* Stop claiming, give runs grace_ms to finish, then stop the rest without writing
+ * (another worker resumes them when their leases expire). */
+void worker_stop(struct worker *w, int64_t grace_ms);
 
 /* The execution input checked against the pattern's input schema: 0, or
  * ERR_UNPROCESSABLE "invalid_input" with field "input.<path>" and every problem in pr. */

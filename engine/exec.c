@@ -17,6 +17,7 @@
 
 static void run_advance(struct run *r);
 static void run_finish(struct run *r, const char *status, const char *node, const char *msg);
+static void registry_remove(struct run *r);
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
 {
@@ -301,6 +302,7 @@ static void run_finalize(void *arg)
 		r->child_done(px, r); /* frees r */
 		return;
 	}
+	registry_remove(r);
 	if (r->done_fn) {
 		cJSON *o = run_outcome(r);
 		r->done_fn(r->done_ud, o);
@@ -361,6 +363,7 @@ void run_free(struct run *r)
 	if (r->owns_pattern)
 		pattern_free((struct pattern *)r->p);
 	cJSON_Delete(r->ctx);
+	cJSON_Delete(r->resume);
 	cJSON_Delete(r->steps);
 	cJSON_Delete(r->events);
 	cJSON_Delete(r->result);
@@ -402,13 +405,105 @@ static struct run *run_alloc(struct engine *en, struct loop *l, const struct pat
 	return r;
 }
 
+/* Nodes a previous attempt finished come back as they were, without running. */
+static void run_restore(struct run *r)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, r->resume) {
+		size_t i = pattern_find(r->p, it->string);
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		if (i == SIZE_MAX || !cJSON_IsString(st))
+			continue;
+		if (!strcmp(st->valuestring, "skipped")) {
+			r->status[i] = NODE_SKIPPED;
+			continue;
+		}
+		if (strcmp(st->valuestring, "succeeded"))
+			continue;
+		const cJSON *out = cJSON_GetObjectItemCaseSensitive(it, "output");
+		const cJSON *port = cJSON_GetObjectItemCaseSensitive(it, "port");
+		const struct node_type *t = r->p->nodes[i].type;
+		r->status[i] = NODE_DONE;
+		r->port[i] = t->ports[0];
+		for (const char *const *q = t->ports; *q; q++)
+			if (cJSON_IsString(port) && !strcmp(*q, port->valuestring))
+				r->port[i] = *q;
+		cJSON_AddItemToObject(r->nodes, r->p->nodes[i].id,
+				      out ? cJSON_Duplicate(out, 1) : cJSON_CreateNull());
+	}
+}
+
 static void run_begin(void *arg)
 {
 	struct run *r = arg;
-	run_event(r, "execution_started", NULL, NULL);
+	if (r->resume) {
+		run_restore(r);
+		run_event(r, "execution_resumed", NULL, NULL);
+	} else {
+		run_event(r, "execution_started", NULL, NULL);
+	}
 	if (!r->parent)
 		loop_timer_arm(r->loop, &r->deadline, r->timeout_ms);
 	run_advance(r);
+}
+
+/* ---- the registry of top-level runs (engine_run_cancel) ------------------------------- */
+
+static void registry_add(struct run *r)
+{
+	pthread_mutex_lock(&r->en->runs_mu);
+	r->reg_next = r->en->runs;
+	r->en->runs = r;
+	pthread_mutex_unlock(&r->en->runs_mu);
+}
+
+static void registry_remove(struct run *r)
+{
+	pthread_mutex_lock(&r->en->runs_mu);
+	for (struct run **pp = &r->en->runs; *pp; pp = &(*pp)->reg_next)
+		if (*pp == r) {
+			*pp = r->reg_next;
+			break;
+		}
+	pthread_mutex_unlock(&r->en->runs_mu);
+}
+
+struct cancel_req {
+	struct engine *en;
+	char execution_id[UUID_STR_LEN + 16];
+	char reason[200];
+};
+
+static void cancel_posted(void *arg)
+{
+	struct cancel_req *c = arg;
+	struct run *r = NULL;
+	pthread_mutex_lock(&c->en->runs_mu);
+	for (struct run *x = c->en->runs; x; x = x->reg_next)
+		if (!strcmp(x->execution_id, c->execution_id) && !x->finished)
+			r = x;
+	pthread_mutex_unlock(&c->en->runs_mu);
+	if (r) /* on r's loop: nothing else touches it now */
+		run_finish(r, "cancelled", NULL, c->reason);
+	free(c);
+}
+
+int engine_run_cancel(struct engine *en, const char *execution_id, const char *reason)
+{
+	struct loop *l = NULL;
+	pthread_mutex_lock(&en->runs_mu);
+	for (struct run *x = en->runs; x; x = x->reg_next)
+		if (!strcmp(x->execution_id, execution_id))
+			l = x->loop;
+	pthread_mutex_unlock(&en->runs_mu);
+	if (!l)
+		return 0;
+	struct cancel_req *c = xcalloc(1, sizeof(*c));
+	c->en = en;
+	str_copy(c->execution_id, sizeof(c->execution_id), execution_id);
+	str_copy(c->reason, sizeof(c->reason), reason ? reason : "cancelled");
+	loop_post(l, cancel_posted, c);
+	return 1;
 }
 
 struct run *run_child_start(struct node_exec *x, struct pattern *p, int owns, const char *name,
@@ -481,6 +576,9 @@ static int run_start(struct engine *en, const struct run_request *rq,
 		agent_spec_copy(&r->agents[i], &rq->agents[i]);
 	str_copy(r->chain[0], sizeof(r->chain[0]), rq->pattern_name ? rq->pattern_name
 								     : rq->pattern->name);
+	r->resume = rq->resume ? cJSON_Duplicate(rq->resume, 1) : NULL;
+	r->seq = rq->seq_base > 0 ? rq->seq_base : 0;
+	registry_add(r);
 	loop_post(l, run_begin, r);
 	return 0;
 }

@@ -75,6 +75,8 @@ struct engine {
 	pthread_mutex_t agents_mu;
 	struct agent_rt *agents[AGENT_RT_BUCKETS];
 	uint64_t rr_counter;
+	pthread_mutex_t runs_mu; /* top-level runs, for engine_run_cancel */
+	struct run *runs;
 	pthread_mutex_t ws_mu; /* the two lists below */
 	struct ws_link *ws_links;
 	struct ws_task *ws_tasks;
@@ -149,6 +151,8 @@ struct run {
 	struct node_exec **exec; /* running nodes */
 	cJSON *steps, *events;
 	int64_t seq;
+	cJSON *resume;  /* owned copy of run_request.resume, or NULL */
+	struct run *reg_next; /* the engine's list of top-level runs */
 	int running, waiting, finished;
 	const char *final_status;
 	cJSON *result, *error;

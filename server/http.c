@@ -450,13 +450,14 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 	    !(rc = find_route(&r)) && !(rc = authenticate_request(&r)) &&
 	    !(rc = parse_body(&r, ri)) && !(rc = csrf_request(&r)))
 		rc = r.route->fn(&r);
-	if (rc < 0)
+	if (rc < 0 && !r.streamed)
 		render_error(&r);
 	else if (!r.status)
-		r.status = 204;
+		r.status = r.streamed ? 200 : 204;
 	/* Release the database connection before the (possibly slow) write. */
 	req_release_db(&r);
-	write_response(&r, !strcmp(r.method, "HEAD"));
+	if (!r.streamed)
+		write_response(&r, !strcmp(r.method, "HEAD"));
 	metrics_observe(r.route ? (int)(r.route - routes) : -1, r.status, mono_us() - r.start_us);
 	access_log(&r);
 	log_set_request_id(NULL);

@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: parallax <command> [options]\n\n"
 		   "commands:\n"
 		   "  serve          run the HTTP API, dashboard and workers\n"
+		   "  worker         run executions from the queue only (no HTTP)\n"
 		   "  migrate        apply database migrations and exit\n"
 		   "  config check   validate the configuration (and reach the database)\n"
 		   "  admin tenant create NAME OWNER_EMAIL OWNER_NAME < password\n"
@@ -96,6 +97,64 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* `parallax worker`: the queue's consumer alone, next to serve instances on one database. */
+static int cmd_worker(int argc, char **argv, int argi)
+{
+	struct config cfg;
+	struct db_pool *pool = NULL;
+	struct engine *en = NULL;
+	struct worker *w = NULL;
+	struct err e;
+	struct db *db = NULL;
+	int sig = 0, ret = 1, applied = 0;
+	sigset_t set;
+	err_clear(&e);
+	if (load_config(&cfg, argc, argv, argi, &e) || secrets_init(cfg.data_dir, cfg.secret_key, &e) ||
+	    open_pool(&cfg, &pool, &e) || db_acquire(pool, 10000, &db, &e) ||
+	    db_migrate(db, &applied, &e)) {
+		db_release(db);
+		ret = fail(&e);
+		goto out;
+	}
+	db_release(db);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_start_async();
+	raise_fd_limit();
+	struct engine_config ec = { .loops = cfg.engine_threads, .jq_workers = cfg.engine_threads,
+				    .agent_allow = cfg.agent_allow,
+				    .breaker_failures = cfg.breaker_failures,
+				    .breaker_open_ms = cfg.breaker_open_ms,
+				    .breaker_successes = cfg.breaker_successes };
+	struct worker_config wc = { .name = "worker", .max_inflight = cfg.max_inflight,
+				    .lease_ms = cfg.lease_ms };
+	en = engine_new(&ec, &e);
+	if (en)
+		w = worker_start(en, pool, &wc, &e);
+	if (!w) {
+		ret = fail(&e);
+		goto out;
+	}
+	printf("Parallax %s worker running\n", PARALLAX_VERSION);
+	fflush(stdout);
+	log_kv(LOG_INFO, "worker", "started", NULL);
+	sigwait(&set, &sig);
+	log_kv(LOG_INFO, "worker", "stopping", NULL);
+	worker_stop(w, cfg.shutdown_grace_ms);
+	w = NULL;
+	ret = 0;
+out:
+	worker_stop(w, 0);
+	engine_free(en);
+	db_pool_close(pool);
+	config_release(&cfg);
+	log_stop_async();
+	return ret;
+}
+
 static int cmd_serve(int argc, char **argv, int argi)
 {
 	struct config cfg;
@@ -130,7 +189,11 @@ static int cmd_serve(int argc, char **argv, int argi)
 				    .breaker_open_ms = cfg.breaker_open_ms,
 				    .breaker_successes = cfg.breaker_successes };
 	app.engine = engine_new(&ec, &e);
-	if (!app.engine || http_start(&app, &e)) {
+	struct worker_config wc = { .name = "serve", .max_inflight = cfg.max_inflight,
+				    .lease_ms = cfg.lease_ms };
+	if (app.engine && cfg.workers)
+		app.worker = worker_start(app.engine, app.pool, &wc, &e);
+	if (!app.engine || (cfg.workers && !app.worker) || http_start(&app, &e)) {
 		ret = fail(&e);
 		goto out;
 	}
@@ -145,10 +208,13 @@ static int cmd_serve(int argc, char **argv, int argi)
 	sigwait(&set, &sig);
 	log_kv(LOG_INFO, "server", "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
 	app.draining = 1;
+	worker_stop(app.worker, cfg.shutdown_grace_ms); /* runs finish or are left to resume */
+	app.worker = NULL;
 	http_stop(&app); /* stops accepting and waits for in-flight requests */
 	ret = 0;
 out:
 	agents_prober_stop();
+	worker_stop(app.worker, 0);
 	http_stop(&app);
 	engine_free(app.engine);
 	db_pool_close(app.pool);
@@ -268,6 +334,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!strcmp(cmd, "serve"))
 		ret = cmd_serve(argc, argv, 2);
+	else if (!strcmp(cmd, "worker"))
+		ret = cmd_worker(argc, argv, 2);
 	else if (!strcmp(cmd, "migrate"))
 		ret = cmd_db(argc, argv, 2, 1);
 	else if (!strcmp(cmd, "admin") && argc > 3 && !strcmp(argv[2], "tenant") &&

@@ -159,6 +159,31 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/tenants/{t}/audit/export", PERM(RES_AUDIT, ACT_READ), BODY_NONE,
 	  api_audit_export, "Export the audit log as CSV or JSON", "audit", 0 },
 
+	/* ---- executions (api/executions.c) ---- */
+	{ "POST", "/api/v1/executions", PERM(RES_EXECUTION, ACT_CREATE), BODY_JSON,
+	  api_executions_create,
+	  "Submit an execution ({pattern, version?, input, idempotency_key?, priority?, "
+	  "timeout_ms?, webhook?}; Idempotency-Key header; ?wait=N)", "executions", 0 },
+	{ "GET", "/api/v1/executions", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
+	  api_executions_list,
+	  "List executions, newest first (status, pattern, since, until, limit, cursor)",
+	  "executions", 0 },
+	{ "GET", "/api/v1/executions/{id}", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
+	  api_executions_get, "Get an execution with its steps", "executions", 0 },
+	{ "POST", "/api/v1/executions/{id}/cancel", PERM(RES_EXECUTION, ACT_RUN), BODY_NONE,
+	  api_executions_cancel, "Cancel an execution (in-flight agent calls stop)", "executions",
+	  0 },
+	{ "POST", "/api/v1/executions/{id}/retry", PERM(RES_EXECUTION, ACT_RUN), BODY_NONE,
+	  api_executions_retry, "Run a failed, cancelled or timed-out execution again",
+	  "executions", 0 },
+	{ "POST", "/api/v1/executions/{id}/approve", PERM(RES_EXECUTION, ACT_APPROVE), BODY_JSON,
+	  api_executions_approve, "Decide a waiting approval ({decision: approve|reject})",
+	  "executions", 0 },
+	{ "GET", "/api/v1/executions/{id}/events", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
+	  api_executions_events,
+	  "The execution's events (?after=seq); ?follow=1 streams them as SSE (Last-Event-ID)",
+	  "executions", 0 },
+
 	/* ---- agents (api/agents.c) ---- */
 	{ "POST", "/api/v1/agents", PERM(RES_AGENT, ACT_CREATE), BODY_JSON, api_agents_create,
 	  "Register an agent (a ws agent's connect_token is shown once)", "agents", 0 },

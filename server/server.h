@@ -64,6 +64,10 @@ struct config {
 	int64_t breaker_open_ms;
 	int breaker_successes;
 	int64_t health_interval_ms;
+	int workers;      /* 0: this instance only serves; executions run elsewhere */
+	int max_inflight;
+	int64_t lease_ms;
+	int64_t shutdown_grace_ms;
 };
 
 /* Fill defaults, then the file (--config / PARALLAX_CONFIG), the environment
@@ -86,6 +90,7 @@ struct app {
 	struct config *cfg;
 	struct db_pool *pool;
 	struct engine *engine;
+	struct worker *worker; /* NULL when --workers 0 */
 	struct mg_context *mg;
 	int port;        /* actual listening port */
 	char base_url[256];
@@ -133,6 +138,7 @@ struct req {
 	const char *out_ref; /* borrowed body (static data) instead of out */
 	size_t out_ref_len;
 	int close_conn;
+	int streamed; /* the handler wrote the response itself (SSE) */
 };
 
 typedef int (*handler_fn)(struct req *r);

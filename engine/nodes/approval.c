@@ -35,6 +35,23 @@ static void approval_timeout(struct timer *t)
 
 static void execute(struct node_exec *x)
 {
+	/* resumed after a person decided (POST /executions/{id}/approve) */
+	const cJSON *mine = cJSON_GetObjectItemCaseSensitive(x->run->resume, x->id);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(mine, "decision");
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(mine, "by");
+	if (cJSON_IsString(d)) {
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "decision", d->valuestring);
+		if (cJSON_IsString(by))
+			cJSON_AddStringToObject(ev, "by", by->valuestring);
+		run_event(x->run, "approval_decided", x->id, ev);
+		if (!strcmp(d->valuestring, "approve"))
+			node_done(x, node_passthrough(x, CONF_NONE), NULL);
+		else
+			node_fail(x, "rejected%s%s", cJSON_IsString(by) ? " by " : "",
+				  cJSON_IsString(by) ? by->valuestring : "");
+		return;
+	}
 	node_wait(x);
 	if (node_opt(x, "timeout_ms")) {
 		x->timer.fn = approval_timeout;

@@ -1,0 +1,704 @@
+/*
+ * Workers: the queue's consumer inside `parallax serve` and `parallax worker`.
+ *
+ * DESIGN
+ * - One thread per worker claims execution jobs (db/queue.c) while fewer
+ *   than max_inflight runs are in flight, loads each execution (pattern
+ *   version, agents, the steps earlier attempts checkpointed) and starts it
+ *   on the engine's loops. No thread waits on an agent.
+ * - Every checkpoint (a finished node and the events before it) is written
+ *   in a transaction that first checks the job's fence: once another worker
+ *   has claimed the job, this one can write nothing more, and its run is
+ *   cancelled.
+ * - Leases are renewed every lease/3 in one transaction; executions whose
+ *   cancel was requested (by any instance) are cancelled here within a poll.
+ * - A run's end comes back from its loop as a completion; the worker thread
+ *   settles it: events, the execution's final state and the job, in one
+ *   fenced transaction. A run parked on an approval ends its job; approving
+ *   enqueues a new one, which resumes from the checkpoints.
+ * - A job claimed more than max_attempts times (its workers died with it:
+ *   a poison job) fails the execution without running it again.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/db.h"
+#include "engine/exec_internal.h"
+#include "core/core.h"
+
+#define CLAIM_BATCH 64
+#define CACHE_SIZE  64
+
+struct job_run;
+
+struct completion {
+	struct job_run *jr;
+	cJSON *outcome;
+	struct completion *next;
+};
+
+struct job_run {
+	struct worker *w;
+	struct job job;
+	char workspace_id[UUID_STR_LEN], pattern_id[UUID_STR_LEN], pattern_name[PATTERN_NAME_MAX + 1];
+	int64_t version;
+	struct pattern *pattern; /* from the cache (a reference) */
+	struct agent_spec *agents;
+	size_t agent_count;
+	cJSON *events; /* not yet written */
+	int lost;      /* the fence moved: write nothing more */
+	struct job_run *next;
+};
+
+struct cached {
+	char key[UUID_STR_LEN + 24];
+	struct pattern *p;
+	int refs;
+	int64_t used;
+};
+
+struct worker {
+	struct engine *en;
+	struct db_pool *pool;
+	struct worker_config cfg;
+	char name[96];
+	pthread_t thread;
+	pthread_mutex_t mu; /* stop, wake, completions, cache */
+	pthread_cond_t cv;
+	int stop, draining, woken, abandon;
+	struct completion *done_head;
+	struct job_run *runs; /* worker thread only */
+	int inflight;         /* worker thread only */
+	struct cached cache[CACHE_SIZE];
+	int64_t claimed, settled;
+};
+
+/* ---- parsed patterns, shared by the runs of one version -------------------------------- */
+
+static struct pattern *cache_get(struct worker *w, const char *pattern_id, int64_t version,
+				 const char *definition, struct err *e)
+{
+	char key[sizeof(w->cache[0].key)];
+	struct problems pr;
+	struct pattern *p = NULL;
+	snprintf(key, sizeof(key), "%s/%lld", pattern_id, (long long)version);
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < CACHE_SIZE; i++)
+		if (w->cache[i].p && !strcmp(w->cache[i].key, key)) {
+			w->cache[i].refs++;
+			w->cache[i].used = mono_ms();
+			p = w->cache[i].p;
+			break;
+		}
+	pthread_mutex_unlock(&w->mu);
+	if (p)
+		return p;
+	problems_init(&pr);
+	int rc = pattern_parse(definition, strlen(definition), &p, &pr, e);
+	if (rc && pr.count)
+		err_set(e, ERR_UNPROCESSABLE, NULL, "the pattern version is not valid: %s",
+			pr.items[0].message);
+	problems_release(&pr);
+	if (rc)
+		return NULL;
+	pthread_mutex_lock(&w->mu);
+	int slot = -1;
+	for (int i = 0; i < CACHE_SIZE; i++)
+		if (!w->cache[i].p || (!w->cache[i].refs &&
+				       (slot < 0 || w->cache[i].used < w->cache[slot].used)))
+			if (slot < 0 || w->cache[slot].p)
+				slot = i;
+	if (slot >= 0) {
+		pattern_free(w->cache[slot].p);
+		str_copy(w->cache[slot].key, sizeof(key), key);
+		w->cache[slot].p = p;
+		w->cache[slot].refs = 1;
+		w->cache[slot].used = mono_ms();
+	}
+	pthread_mutex_unlock(&w->mu);
+	return p; /* with no free slot the run owns it: freed in cache_put */
+}
+
+static void cache_put(struct worker *w, struct pattern *p)
+{
+	int found = 0;
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < CACHE_SIZE; i++)
+		if (w->cache[i].p == p) {
+			w->cache[i].refs--;
+			found = 1;
+		}
+	pthread_mutex_unlock(&w->mu);
+	if (!found)
+		pattern_free(p);
+}
+
+/* ---- from the loops -------------------------------------------------------------------- */
+
+static void run_event_hook(void *ud, const cJSON *ev)
+{
+	struct job_run *jr = ud;
+	cJSON_AddItemToArray(jr->events, cJSON_Duplicate(ev, 1));
+}
+
+static int64_t iso_to_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	struct tm tm;
+	int ms = 0;
+	if (!cJSON_IsString(v))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(v->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A finished node: the step and the events so far, under the job's fence. */
+static void run_checkpoint_hook(void *ud, const cJSON *step)
+{
+	struct job_run *jr = ud;
+	struct db *db = NULL;
+	struct err e;
+	if (__atomic_load_n(&jr->lost, __ATOMIC_ACQUIRE))
+		return;
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
+	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
+	struct step_row s = {
+		.node_id = str_of(step, "node_id"),
+		.status = str_of(step, "status"),
+		.output = output,
+		.error = str_of(step, "error"),
+		.port = str_of(step, "port"),
+		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
+		.confidence_set = cJSON_IsNumber(conf),
+		.started_at = iso_to_ms(step, "started_at"),
+		.finished_at = iso_to_ms(step, "finished_at"),
+	};
+	int rc = db_acquire(jr->w->pool, 10000, &db, &e);
+	if (!rc)
+		rc = db_begin(db, DB_TX_WRITE, &e);
+	if (!rc)
+		rc = queue_check(db, &jr->job, &e);
+	if (!rc)
+		rc = store_step_put(db, jr->job.tenant_id, jr->job.ref, &s, &e);
+	if (!rc)
+		rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, jr->events, &e);
+	if (!rc)
+		rc = db_commit(db, &e);
+	db_release(db);
+	free(output);
+	if (!rc) {
+		cJSON_Delete(jr->events);
+		jr->events = cJSON_CreateArray();
+	} else if (rc == ERR_CONFLICT) {
+		jr->lost = 1;
+		engine_run_cancel(jr->w->en, jr->job.ref, "the job was taken over by another worker");
+	} else {
+		log_kv(LOG_WARN, "worker", "cannot checkpoint", "execution", jr->job.ref, "error",
+		       e.msg, NULL);
+	}
+}
+
+static void run_done_hook(void *ud, const cJSON *outcome)
+{
+	struct job_run *jr = ud;
+	struct worker *w = jr->w;
+	struct completion *c = xcalloc(1, sizeof(*c));
+	c->jr = jr;
+	c->outcome = cJSON_Duplicate(outcome, 1);
+	pthread_mutex_lock(&w->mu);
+	c->next = w->done_head;
+	w->done_head = c;
+	w->woken = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int run_load_pattern_hook(void *ud, const char *name, int64_t version, char **definition,
+				 char pattern_id[UUID_STR_LEN], int64_t *version_out,
+				 struct err *e)
+{
+	struct job_run *jr = ud;
+	struct db *db = NULL;
+	struct pattern_row p;
+	struct pattern_version_row v;
+	int rc;
+	memset(&v, 0, sizeof(v));
+	if ((rc = db_acquire(jr->w->pool, 5000, &db, e)))
+		return rc;
+	rc = store_pattern_get(db, jr->job.tenant_id, jr->workspace_id, name, &p, e);
+	if (!rc)
+		rc = store_pattern_version_get(db, jr->job.tenant_id, &p,
+					       version ? version : p.latest_version, &v, e);
+	db_release(db);
+	if (rc)
+		return rc == ERR_NOT_FOUND ? err_set(e, ERR_NOT_FOUND, NULL, "no such pattern") : rc;
+	*definition = v.definition;
+	v.definition = NULL;
+	str_copy(pattern_id, UUID_STR_LEN, p.id);
+	*version_out = v.version;
+	store_pattern_version_release(&v);
+	return 0;
+}
+
+/* ---- the worker thread ------------------------------------------------------------------- */
+
+static void job_run_free(struct job_run *jr)
+{
+	if (jr->pattern)
+		cache_put(jr->w, jr->pattern);
+	agent_specs_free(jr->agents, jr->agent_count);
+	cJSON_Delete(jr->events);
+	job_release(&jr->job);
+	free(jr);
+}
+
+/* Settle an execution without running it (cancelled, gave up, gone), and its job. */
+static void settle_now(struct worker *w, struct job *j, const char *status, const char *msg)
+{
+	struct db *db = NULL;
+	struct err e;
+	cJSON *er = cJSON_CreateObject();
+	cJSON_AddNullToObject(er, "node");
+	cJSON_AddStringToObject(er, "message", msg);
+	char *es = cJSON_PrintUnformatted(er);
+	struct execution_end x = { .status = status, .error = es };
+	int rc = db_acquire(w->pool, 10000, &db, &e);
+	if (!rc)
+		rc = db_begin(db, DB_TX_WRITE, &e);
+	if (!rc)
+		rc = store_execution_settle(db, j->tenant_id, j->ref, &x, &e);
+	if (!rc)
+		rc = queue_finish(db, j, strcmp(status, "failed") != 0, msg, &e);
+	if (!rc)
+		rc = db_commit(db, &e);
+	if (rc)
+		log_kv(LOG_WARN, "worker", "cannot settle", "execution", j->ref, "error", e.msg, NULL);
+	db_release(db);
+	free(es);
+	cJSON_Delete(er);
+}
+
+/* The resume map of docs/engine.md from the stored steps. */
+static cJSON *resume_map(const cJSON *steps)
+{
+	cJSON *m = cJSON_CreateObject();
+	const cJSON *s;
+	cJSON_ArrayForEach(s, steps) {
+		const char *id = str_of(s, "node_id"), *st = str_of(s, "status");
+		if (!id || !st)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!strcmp(st, "waiting")) { /* an approval decision (executions API) */
+			const cJSON *out = cJSON_GetObjectItemCaseSensitive(s, "output");
+			cJSON_Delete(o);
+			o = cJSON_Duplicate(out, 1);
+		} else if (!strcmp(st, "succeeded") || !strcmp(st, "skipped")) {
+			cJSON_AddStringToObject(o, "status", st);
+			const cJSON *out = cJSON_GetObjectItemCaseSensitive(s, "output");
+			cJSON_AddItemToObject(o, "output", out ? cJSON_Duplicate(out, 1)
+							       : cJSON_CreateNull());
+			if (str_of(s, "port"))
+				cJSON_AddStringToObject(o, "port", str_of(s, "port"));
+		} else {
+			cJSON_Delete(o);
+			continue;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(m, id);
+		cJSON_AddItemToObject(m, id, o);
+	}
+	return m;
+}
+
+/* Load what a claimed execution needs and start it; 0, or the job was settled. */
+static int job_start(struct worker *w, struct job *j)
+{
+	struct execution_full x;
+	struct pattern_row p;
+	struct pattern_version_row v;
+	struct db *db = NULL;
+	struct err e;
+	cJSON *steps = NULL, *input = NULL, *resume = NULL;
+	int64_t seq = 0;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	memset(&x, 0, sizeof(x));
+	if ((rc = db_acquire(w->pool, 10000, &db, &e)))
+		return rc;
+	rc = store_execution_get_full(db, j->tenant_id, NULL, j->ref, &x, &e);
+	if (rc == ERR_NOT_FOUND) {
+		db_release(db);
+		db = NULL;
+		struct db *d2 = NULL;
+		if (!db_acquire(w->pool, 10000, &d2, &e)) {
+			queue_finish(d2, j, 0, "the execution is gone", &e);
+			db_release(d2);
+		}
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (!strcmp(x.status, "succeeded") || !strcmp(x.status, "failed") ||
+	    !strcmp(x.status, "cancelled") || !strcmp(x.status, "timed_out")) {
+		queue_finish(db, j, 1, NULL, &e);
+		goto out;
+	}
+	if (x.cancel_requested) {
+		db_release(db);
+		db = NULL;
+		settle_now(w, j, "cancelled", "cancelled before it ran");
+		goto out;
+	}
+	if (j->attempts > j->max_attempts) {
+		char msg[200];
+		db_release(db);
+		db = NULL;
+		snprintf(msg, sizeof(msg), "gave up after %lld attempts: each time, the worker "
+			 "running it stopped before it finished", (long long)j->max_attempts);
+		settle_now(w, j, "failed", msg);
+		goto out;
+	}
+	if (x.deadline_at && now_ms() >= x.deadline_at) {
+		db_release(db);
+		db = NULL;
+		settle_now(w, j, "timed_out", "the execution ran out of time");
+		goto out;
+	}
+	rc = store_pattern_get(db, j->tenant_id, x.workspace_id, x.pattern_id, &p, &e);
+	if (!rc)
+		rc = store_pattern_version_get(db, j->tenant_id, &p, x.version, &v, &e);
+	if (!rc)
+		rc = store_steps_json(db, j->tenant_id, j->ref, &steps, &e);
+	if (!rc)
+		rc = store_events_last_seq(db, j->tenant_id, j->ref, &seq, &e);
+	int64_t timeout = x.timeout_ms > 0 ? x.timeout_ms : 300000;
+	int64_t deadline = x.deadline_at ? x.deadline_at : now_ms() + timeout;
+	if (!rc)
+		rc = store_execution_running(db, j->tenant_id, j->ref, j->attempts, deadline, &e);
+	if (rc)
+		goto out;
+
+	struct job_run *jr = xcalloc(1, sizeof(*jr));
+	jr->w = w;
+	jr->job = *j;
+	j->payload = NULL; /* moved */
+	str_copy(jr->workspace_id, sizeof(jr->workspace_id), x.workspace_id);
+	str_copy(jr->pattern_id, sizeof(jr->pattern_id), x.pattern_id);
+	str_copy(jr->pattern_name, sizeof(jr->pattern_name), x.pattern_name);
+	jr->version = x.version;
+	jr->events = cJSON_CreateArray();
+	rc = agent_specs_load(db, j->tenant_id, x.workspace_id, &jr->agents, &jr->agent_count, &e);
+	db_release(db);
+	db = NULL;
+	jr->pattern = rc ? NULL : cache_get(w, x.pattern_id, x.version, v.definition, &e);
+	if (!jr->pattern) {
+		settle_now(w, &jr->job, "failed", e.msg);
+		job_run_free(jr);
+		goto out;
+	}
+	input = x.input ? cJSON_Parse(x.input) : NULL;
+	resume = cJSON_GetArraySize(steps) ? resume_map(steps) : NULL;
+	struct run_request rq = {
+		.execution_id = j->ref, .pattern_id = x.pattern_id, .pattern_name = x.pattern_name,
+		.version = x.version, .pattern = jr->pattern, .input = input,
+		.agents = jr->agents, .agent_count = jr->agent_count,
+		.timeout_ms = deadline - now_ms() > 0 ? deadline - now_ms() : 1,
+		.resume = resume, .seq_base = seq,
+		.hooks = { .ud = jr, .checkpoint = run_checkpoint_hook, .event = run_event_hook,
+			   .done = run_done_hook, .load_pattern = run_load_pattern_hook },
+	};
+	jr->next = w->runs;
+	w->runs = jr;
+	pthread_mutex_lock(&w->mu);
+	w->inflight++;
+	pthread_mutex_unlock(&w->mu);
+	w->claimed++;
+	engine_run_start(w->en, &rq, &e);
+out:
+	db_release(db);
+	cJSON_Delete(steps);
+	cJSON_Delete(input);
+	cJSON_Delete(resume);
+	store_pattern_version_release(&v);
+	execution_full_release(&x);
+	return 0;
+}
+
+/* The end of a run: events, the execution's state and the job, under the fence. */
+static void job_settle(struct worker *w, struct completion *c)
+{
+	struct job_run *jr = c->jr;
+	const cJSON *o = c->outcome;
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(o, "result");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(res, "confidence");
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "usage");
+	const cJSON *evs = cJSON_GetObjectItemCaseSensitive(o, "events");
+	const char *status = str_of(o, "status");
+	char *rs = cJSON_IsNull(res) || !res ? NULL : cJSON_PrintUnformatted(res);
+	char *es = cJSON_IsNull(er) || !er ? NULL : cJSON_PrintUnformatted(er);
+	struct execution_end x = {
+		.status = status ? status : "failed", .result = rs, .error = es,
+		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
+		.confidence_set = cJSON_IsNumber(conf),
+		.tokens_in = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(u, "input_tokens")),
+		.tokens_out = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(u, "output_tokens")),
+	};
+	struct db *db = NULL;
+	struct err e;
+	int rc = 0;
+	if (!__atomic_load_n(&jr->lost, __ATOMIC_ACQUIRE)) {
+		rc = db_acquire(w->pool, 10000, &db, &e);
+		if (!rc)
+			rc = db_begin(db, DB_TX_WRITE, &e);
+		if (!rc)
+			rc = queue_check(db, &jr->job, &e);
+		if (!rc) /* the events the loop reported after the last checkpoint */
+			rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, evs, &e);
+		if (!rc)
+			rc = store_execution_settle(db, jr->job.tenant_id, jr->job.ref, &x, &e);
+		if (!rc)
+			rc = queue_finish(db, &jr->job, 1, NULL, &e);
+		if (!rc)
+			rc = db_commit(db, &e);
+		if (rc && rc != ERR_CONFLICT)
+			log_kv(LOG_WARN, "worker", "cannot settle", "execution", jr->job.ref,
+			       "error", e.msg, NULL);
+		db_release(db);
+	}
+	free(rs);
+	free(es);
+	for (struct job_run **pp = &w->runs; *pp; pp = &(*pp)->next)
+		if (*pp == jr) {
+			*pp = jr->next;
+			break;
+		}
+	pthread_mutex_lock(&w->mu);
+	w->inflight--;
+	pthread_mutex_unlock(&w->mu);
+	w->settled++;
+	job_run_free(jr);
+}
+
+/* Renew the leases of every run in flight; cancel the runs whose cancel was asked. */
+static void leases_renew(struct worker *w)
+{
+	struct db *db = NULL;
+	struct err e;
+	if (!w->runs || db_acquire(w->pool, 10000, &db, &e))
+		return;
+	if (db_begin(db, DB_TX_WRITE, &e) == 0) {
+		for (struct job_run *jr = w->runs; jr; jr = jr->next) {
+			if (jr->lost)
+				continue;
+			int rc = queue_renew(db, &jr->job, w->cfg.lease_ms, &e);
+			if (rc == ERR_CONFLICT) {
+				jr->lost = 1;
+				engine_run_cancel(w->en, jr->job.ref,
+						  "the job was taken over by another worker");
+			} else if (rc) {
+				break;
+			}
+		}
+		db_commit(db, &e);
+	}
+	db_release(db);
+}
+
+static void cancels_poll(struct worker *w)
+{
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
+	struct err e;
+	if (!w->runs || db_acquire(w->pool, 10000, &db, &e))
+		return;
+	if (db_prepare_bindf(db, &e, &st,
+			     "SELECT id FROM executions WHERE status = 'running' AND "
+			     "cancel_requested = 1", "") == 0) {
+		while (db_step(st, &e) == DB_ROW) {
+			const char *id = db_column_text(st, 0);
+			for (struct job_run *jr = w->runs; id && jr; jr = jr->next)
+				if (!strcmp(jr->job.ref, id))
+					engine_run_cancel(w->en, id, "cancelled on request");
+		}
+	}
+	db_finalize(st);
+	db_release(db);
+}
+
+static void claim_some(struct worker *w)
+{
+	struct job jobs[CLAIM_BATCH];
+	struct db *db = NULL;
+	struct err e;
+	int n = 0, room = w->cfg.max_inflight - w->inflight;
+	if (room <= 0 || db_acquire(w->pool, 10000, &db, &e))
+		return;
+	if (room > CLAIM_BATCH)
+		room = CLAIM_BATCH;
+	int rc = db_begin(db, DB_TX_WRITE, &e);
+	if (!rc)
+		rc = queue_claim(db, w->name, w->cfg.lease_ms, room, jobs, &n, &e);
+	if (!rc)
+		rc = db_commit(db, &e);
+	db_release(db);
+	if (rc) {
+		for (int i = 0; i < n; i++)
+			job_release(&jobs[i]);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		job_start(w, &jobs[i]);
+		job_release(&jobs[i]);
+	}
+	if (n == room) { /* more may be waiting */
+		pthread_mutex_lock(&w->mu);
+		w->woken = 1;
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int64_t next_renew = mono_ms() + w->cfg.lease_ms / 3, next_cancel = mono_ms() + 500;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		if (!w->done_head && !w->woken && !w->stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t ns = ts.tv_nsec + w->cfg.poll_ms * 1000000;
+			ts.tv_sec += ns / 1000000000;
+			ts.tv_nsec = ns % 1000000000;
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		}
+		struct completion *done = w->done_head;
+		w->done_head = NULL;
+		w->woken = 0;
+		int stop = w->stop, draining = w->draining, abandon = w->abandon, inflight = w->inflight;
+		w->abandon = 0;
+		pthread_mutex_unlock(&w->mu);
+		if (abandon) /* out of grace: stop the runs, write nothing; leases expire */
+			for (struct job_run *jr = w->runs; jr; jr = jr->next) {
+				__atomic_store_n(&jr->lost, 1, __ATOMIC_RELEASE);
+				engine_run_cancel(w->en, jr->job.ref, "the worker is stopping");
+			}
+		while (done) {
+			struct completion *next = done->next;
+			job_settle(w, done);
+			cJSON_Delete(done->outcome);
+			free(done);
+			done = next;
+		}
+		if (stop && !inflight && !done)
+			break;
+		if (stop)
+			continue;
+		int64_t now = mono_ms();
+		if (now >= next_renew) {
+			leases_renew(w);
+			next_renew = now + w->cfg.lease_ms / 3;
+		}
+		if (now >= next_cancel) {
+			cancels_poll(w);
+			next_cancel = now + 500;
+		}
+		if (!draining)
+			claim_some(w);
+	}
+	return NULL;
+}
+
+struct worker *worker_start(struct engine *en, struct db_pool *pool,
+			    const struct worker_config *c, struct err *e)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	w->en = en;
+	w->pool = pool;
+	w->cfg = *c;
+	if (w->cfg.max_inflight <= 0)
+		w->cfg.max_inflight = 1000;
+	if (w->cfg.lease_ms <= 0)
+		w->cfg.lease_ms = 30000;
+	if (w->cfg.poll_ms <= 0)
+		w->cfg.poll_ms = 250;
+	char id[UUID_STR_LEN];
+	uuid_v7(id);
+	snprintf(w->name, sizeof(w->name), "%s/%s", c->name ? c->name : "worker", id);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		err_set(e, ERR_INTERNAL, NULL, "cannot start the worker thread");
+		return NULL;
+	}
+	return w;
+}
+
+void worker_wake(struct worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->woken = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int worker_inflight(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int n = w->inflight;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+void worker_stop(struct worker *w, int64_t grace_ms)
+{
+	if (!w)
+		return;
+	/* stop claiming; let the runs in flight finish within the grace period */
+	pthread_mutex_lock(&w->mu);
+	w->draining = 1;
+	pthread_mutex_unlock(&w->mu);
+	int64_t until = mono_ms() + grace_ms;
+	while (mono_ms() < until) {
+		pthread_mutex_lock(&w->mu);
+		int busy = w->inflight > 0 || w->done_head;
+		pthread_mutex_unlock(&w->mu);
+		if (!busy)
+			break;
+		struct timespec ts = { 0, 20 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	/* Runs still in flight are stopped without a write: their leases expire and
+	 * another worker resumes them from their checkpoints. */
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	w->abandon = w->inflight > 0;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	for (int i = 0; i < CACHE_SIZE; i++)
+		if (!w->cache[i].refs)
+			pattern_free(w->cache[i].p);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}

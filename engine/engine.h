@@ -486,6 +486,7 @@ struct run_request {
 	 * {decision: "approve"|"reject", by?} for a decided approval node. Borrowed. */
 	const cJSON *resume;
 	int64_t seq_base; /* events continue after this sequence number */
+	const char *runner; /* who runs it (a worker's name), in the start event; may be NULL */
 };
 
 /* Cancel the run of execution_id if this engine runs it (any thread): it ends

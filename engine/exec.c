@@ -436,11 +436,16 @@ static void run_restore(struct run *r)
 static void run_begin(void *arg)
 {
 	struct run *r = arg;
+	cJSON *d = NULL;
+	if (r->runner[0]) {
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "worker", r->runner);
+	}
 	if (r->resume) {
 		run_restore(r);
-		run_event(r, "execution_resumed", NULL, NULL);
+		run_event(r, "execution_resumed", NULL, d);
 	} else {
-		run_event(r, "execution_started", NULL, NULL);
+		run_event(r, "execution_started", NULL, d);
 	}
 	if (!r->parent)
 		loop_timer_arm(r->loop, &r->deadline, r->timeout_ms);
@@ -577,6 +582,7 @@ static int run_start(struct engine *en, const struct run_request *rq,
 	str_copy(r->chain[0], sizeof(r->chain[0]), rq->pattern_name ? rq->pattern_name
 								     : rq->pattern->name);
 	r->resume = rq->resume ? cJSON_Duplicate(rq->resume, 1) : NULL;
+	str_copy(r->runner, sizeof(r->runner), rq->runner ? rq->runner : "");
 	r->seq = rq->seq_base > 0 ? rq->seq_base : 0;
 	registry_add(r);
 	loop_post(l, run_begin, r);

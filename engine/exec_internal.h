@@ -152,6 +152,7 @@ struct run {
 	cJSON *steps, *events;
 	int64_t seq;
 	cJSON *resume;  /* owned copy of run_request.resume, or NULL */
+	char runner[128];
 	struct run *reg_next; /* the engine's list of top-level runs */
 	int running, waiting, finished;
 	const char *final_status;

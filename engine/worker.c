@@ -417,7 +417,7 @@ static int job_start(struct worker *w, struct job *j)
 		.version = x.version, .pattern = jr->pattern, .input = input,
 		.agents = jr->agents, .agent_count = jr->agent_count,
 		.timeout_ms = deadline - now_ms() > 0 ? deadline - now_ms() : 1,
-		.resume = resume, .seq_base = seq,
+		.resume = resume, .seq_base = seq, .runner = w->name,
 		.hooks = { .ud = jr, .checkpoint = run_checkpoint_hook, .event = run_event_hook,
 			   .done = run_done_hook, .load_pattern = run_load_pattern_hook },
 	};

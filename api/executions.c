@@ -127,10 +127,45 @@ static int answer_execution(struct req *r, struct db *db, const char *id, int st
 
 struct submit_in {
 	const char *pattern, *key, *webhook;
+	char *webhook_secret_enc; /* sealed (arena) */
 	int64_t version, priority, timeout_ms;
 	const cJSON *input;
 	char hash[65];
 };
+
+static void secret_free_deferred(void *p)
+{
+	free(p);
+}
+
+/* webhook: {url, secret}: the completion is POSTed to url, signed with secret (sealed at rest). */
+static int webhook_parse(struct req *r, struct submit_in *in)
+{
+	static const char *const fields[] = { "url", "secret", NULL };
+	const cJSON *w;
+	const char *secret;
+	int rc = json_get_obj(r->json, "webhook", JSON_OPTIONAL, &w, &r->err);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if ((rc = json_only_fields(w, fields, &r->err)) < 0 ||
+	    (rc = json_get_str(w, "url", JSON_REQUIRED, 2048, &in->webhook, &r->err)) < 0 ||
+	    (rc = json_get_str(w, "secret", JSON_REQUIRED, 256, &secret, &r->err)) < 0) {
+		char f[ERR_FIELD_MAX + 16];
+		snprintf(f, sizeof(f), "webhook.%s", r->err.field);
+		str_copy(r->err.field, sizeof(r->err.field), f);
+		return rc;
+	}
+	if (!str_has_prefix(in->webhook, "https://") && !str_has_prefix(in->webhook, "http://"))
+		return req_fail(r, ERR_INVALID, "invalid_field", "webhook.url",
+				"'webhook.url' must be an http(s) URL");
+	if (strlen(secret) < 16)
+		return req_fail(r, ERR_INVALID, "invalid_field", "webhook.secret",
+				"'webhook.secret' takes at least 16 characters");
+	if ((rc = secret_seal(secret, &in->webhook_secret_enc, &r->err)))
+		return rc;
+	arena_defer(r->arena, secret_free_deferred, in->webhook_secret_enc);
+	return 0;
+}
 
 static int submit_parse(struct req *r, struct submit_in *in)
 {
@@ -148,7 +183,7 @@ static int submit_parse(struct req *r, struct submit_in *in)
 			       &in->timeout_ms, &r->err)) < 0 ||
 	    (rc = json_get_str(r->json, "idempotency_key", JSON_OPTIONAL, KEY_MAX, &in->key,
 			       &r->err)) < 0 ||
-	    (rc = json_get_str(r->json, "webhook", JSON_OPTIONAL, 2048, &in->webhook, &r->err)) < 0)
+	    (rc = webhook_parse(r, in)) < 0)
 		return rc;
 	const char *hk = mg_get_header(r->conn, "Idempotency-Key");
 	if (hk) {
@@ -157,14 +192,13 @@ static int submit_parse(struct req *r, struct submit_in *in)
 					"'Idempotency-Key' takes 1 to %d characters", KEY_MAX);
 		in->key = hk;
 	}
-	if (in->webhook && !str_has_prefix(in->webhook, "https://") &&
-	    !str_has_prefix(in->webhook, "http://"))
-		return req_fail(r, ERR_INVALID, "invalid_field", "webhook",
-				"'webhook' must be an http(s) URL");
 	in->input = cJSON_GetObjectItemCaseSensitive(r->json, "input");
 	/* the request's fingerprint: its canonical body */
 	cJSON *canon = cJSON_Duplicate(r->json, 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(canon, "idempotency_key");
+	/* never keep even a hash of a webhook secret */
+	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(canon, "webhook"),
+						"secret");
 	char *text = cJSON_PrintUnformatted(canon);
 	unsigned char d[32];
 	crypto_hash_sha256(d, (const unsigned char *)text, strlen(text));
@@ -256,7 +290,8 @@ int api_executions_create(struct req *r)
 		.actor_type = auth_actor_type(&r->auth),
 		.actor_id = r->auth.api_key_id[0] ? r->auth.api_key_id : r->auth.user_id,
 		.idempotency_key = in.key, .request_hash = in.key ? in.hash : NULL,
-		.webhook_url = in.webhook, .priority = (int)in.priority, .max_attempts = 3,
+		.webhook_url = in.webhook, .webhook_secret_enc = in.webhook_secret_enc,
+		.priority = (int)in.priority, .max_attempts = 3,
 		.timeout_ms = in.timeout_ms,
 	};
 	memset(&existing, 0, sizeof(existing));
@@ -468,6 +503,7 @@ int api_executions_retry(struct req *r)
 		.actor_id = r->auth.api_key_id[0] ? r->auth.api_key_id : r->auth.user_id,
 		.priority = (int)x.priority, .max_attempts = (int)x.max_attempts,
 		.timeout_ms = x.timeout_ms, .webhook_url = x.webhook_url,
+		.webhook_secret_enc = x.webhook_secret_enc,
 	};
 	memset(&existing, 0, sizeof(existing));
 	rc = store_execution_submit(db, &sub, &existing, id, &r->err);

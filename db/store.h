@@ -590,6 +590,7 @@ struct execution_full {
 	char idempotency_key[256], request_hash[72];
 	int64_t version;
 	char *input, *result, *error, *webhook_url; /* JSON text (webhook: a URL) or NULL */
+	char *webhook_secret_enc;                   /* sealed, or NULL */
 	double confidence;
 	int has_confidence, cancel_requested;
 	int64_t created_at, started_at, finished_at, tokens_in, tokens_out;
@@ -614,6 +615,7 @@ struct execution_submit {
 	int64_t version;
 	const char *input, *actor_type, *actor_id;
 	const char *idempotency_key, *request_hash, *webhook_url; /* NULL allowed */
+	const char *webhook_secret_enc;                           /* sealed; NULL allowed */
 	int priority, max_attempts;
 	int64_t timeout_ms;
 };

@@ -3,6 +3,7 @@
  * row per finished node (the checkpoint), and the final status. Every
  * statement names the tenant.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,7 +164,7 @@ int store_execution_finish(struct db *db, const char *tenant_id, const char *id,
 	"e.result, e.confidence, e.error, e.created_at, e.started_at, e.finished_at, "          \
 	"e.tokens_in, e.tokens_out, e.priority, e.attempts, e.max_attempts, e.timeout_ms, "    \
 	"e.deadline_at, e.cancel_requested, e.idempotency_key, e.request_hash, e.webhook_url, " \
-	"e.tenant_id "
+	"e.tenant_id, e.webhook_secret_enc "
 
 static char *col_dup(struct db_stmt *st, int i)
 {
@@ -177,7 +178,8 @@ void execution_full_release(struct execution_full *x)
 	free(x->result);
 	free(x->error);
 	free(x->webhook_url);
-	x->input = x->result = x->error = x->webhook_url = NULL;
+	free(x->webhook_secret_enc);
+	x->input = x->result = x->error = x->webhook_url = x->webhook_secret_enc = NULL;
 }
 
 static void exec_row(struct db_stmt *st, struct execution_full *x)
@@ -209,6 +211,7 @@ static void exec_row(struct db_stmt *st, struct execution_full *x)
 	db_column_copy(st, 22, x->request_hash, sizeof(x->request_hash));
 	x->webhook_url = col_dup(st, 23);
 	db_column_copy(st, 24, x->tenant_id, sizeof(x->tenant_id));
+	x->webhook_secret_enc = col_dup(st, 25);
 }
 
 int store_execution_get_full(struct db *db, const char *tenant_id, const char *workspace_id,
@@ -301,12 +304,12 @@ int store_execution_submit(struct db *db, const struct execution_submit *in,
 		      "INSERT INTO executions (id, tenant_id, workspace_id, pattern_id, "
 		      "pattern_version, status, input, actor_type, actor_id, idempotency_key, "
 		      "request_hash, priority, max_attempts, timeout_ms, deadline_at, webhook_url, "
-		      "created_at, queued_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, "
-		      "NULL, ?, ?, ?)",
-		      "ssssisssssiiisii", id_out, in->tenant_id, in->workspace_id, in->pattern_id,
+		      "webhook_secret_enc, created_at, queued_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, "
+		      "?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+		      "ssssisssssiiissii", id_out, in->tenant_id, in->workspace_id, in->pattern_id,
 		      in->version, in->input, in->actor_type, in->actor_id, in->idempotency_key,
 		      in->request_hash, (int64_t)in->priority, (int64_t)in->max_attempts,
-		      in->timeout_ms, in->webhook_url, now, now);
+		      in->timeout_ms, in->webhook_url, in->webhook_secret_enc, now, now);
 	if (!rc) {
 		struct job_new j = { .tenant_id = in->tenant_id, .kind = "execution", .ref = id_out,
 				     .priority = in->priority, .max_attempts = in->max_attempts };
@@ -343,5 +346,20 @@ int store_execution_settle(struct db *db, const char *tenant_id, const char *id,
 			  now_ms(), tenant_id, id);
 	if (!rc && changes && terminal)
 		rc = store_quota_release(db, tenant_id, "concurrent_executions", 1, e);
+	if (!rc && changes && terminal) { /* the completion webhook, delivered as a job */
+		char url[8];
+		int has = db_query_text(db, e, url, sizeof(url),
+					"SELECT webhook_url FROM executions WHERE tenant_id = ? AND id = ? "
+					"AND webhook_url IS NOT NULL", "ss", tenant_id, id) == 0;
+		if (has) {
+			char key[UUID_STR_LEN + 16];
+			snprintf(key, sizeof(key), "webhook:%s", id);
+			struct job_new j = { .tenant_id = tenant_id, .kind = "webhook", .ref = id,
+					     .dedupe_key = key, .max_attempts = 8 };
+			rc = queue_enqueue(db, &j, NULL, e);
+		} else {
+			err_clear(e);
+		}
+	}
 	return rc;
 }

@@ -551,6 +551,9 @@ int worker_inflight(struct worker *w);
  * (another worker resumes them when their leases expire). */
 void worker_stop(struct worker *w, int64_t grace_ms);
 
+/* "sha256=" + hex HMAC-SHA256(secret, body): X-Parallax-Signature of a webhook. */
+void webhook_signature(const char *secret, const char *body, char out[72]);
+
 /* The execution input checked against the pattern's input schema: 0, or
  * ERR_UNPROCESSABLE "invalid_input" with field "input.<path>" and every problem in pr. */
 int engine_input_check(const struct pattern *p, const cJSON *input, struct problems *pr,

@@ -40,6 +40,12 @@ void loop_transfer_add(struct loop *l, struct transfer *t);
 void loop_transfer_remove(struct loop *l, struct transfer *t);
 struct engine *loop_engine(struct loop *l);
 
+/* ---- completion webhooks (webhooks.c) ------------------------------------------------ */
+
+struct job;
+/* Deliver webhook job j now (blocking, at most 10 s): 0, or why it must be retried. */
+int webhook_deliver(struct engine *en, struct db_pool *pool, const struct job *j, struct err *e);
+
 /* ---- the engine ----------------------------------------------------------------- */
 
 /* Runtime state of one agent (breaker, load), engine-wide. */

@@ -53,6 +53,11 @@ struct job_run {
 	struct job_run *next;
 };
 
+struct delivery {
+	struct job job;
+	struct delivery *next;
+};
+
 struct cached {
 	char key[UUID_STR_LEN + 24];
 	struct pattern *p;
@@ -74,6 +79,11 @@ struct worker {
 	int inflight;         /* worker thread only */
 	struct cached cache[CACHE_SIZE];
 	int64_t claimed, settled;
+	/* webhook deliveries: their own thread, so a slow receiver never holds claims */
+	pthread_t deliver_thread;
+	pthread_cond_t deliver_cv;
+	struct delivery *deliver_head, *deliver_tail;
+	int delivering; /* queued or in progress (under mu) */
 };
 
 /* ---- parsed patterns, shared by the runs of one version -------------------------------- */
@@ -494,6 +504,82 @@ static void job_settle(struct worker *w, struct completion *c)
 	job_run_free(jr);
 }
 
+/* ---- webhook deliveries -------------------------------------------------------------------- */
+
+static void delivery_settle(struct worker *w, struct job *j, int rc, const char *error)
+{
+	struct db *db = NULL;
+	struct err e;
+	if (db_acquire(w->pool, 10000, &db, &e))
+		return;
+	if (!rc) {
+		queue_finish(db, j, 1, NULL, &e);
+	} else if (j->attempts >= j->max_attempts) {
+		queue_finish(db, j, 0, error, &e);
+	} else {
+		/* 2^attempts s (capped at 10 min), +/- 20 % */
+		int64_t back = (int64_t)1000 << (j->attempts < 10 ? j->attempts : 10);
+		if (back > 600000)
+			back = 600000;
+		back = back * (80 + (int64_t)(mono_us() % 41)) / 100;
+		queue_retry(db, j, now_ms() + back, error, &e);
+	}
+	db_release(db);
+}
+
+static void *deliver_main(void *arg)
+{
+	struct worker *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->deliver_head && !w->stop)
+			pthread_cond_wait(&w->deliver_cv, &w->mu);
+		struct delivery *d = w->deliver_head;
+		if (d) {
+			w->deliver_head = d->next;
+			if (!w->deliver_head)
+				w->deliver_tail = NULL;
+		}
+		int stop = w->stop;
+		pthread_mutex_unlock(&w->mu);
+		if (!d && stop)
+			break;
+		if (!d)
+			continue;
+		struct err e;
+		err_clear(&e);
+		int rc = stop ? ERR_UNAVAILABLE : webhook_deliver(w->en, w->pool, &d->job, &e);
+		if (!stop) {
+			if (rc)
+				log_kv(LOG_INFO, "webhooks", "delivery failed", "execution", d->job.ref,
+				       "error", e.msg, NULL);
+			delivery_settle(w, &d->job, rc, e.msg);
+		}
+		job_release(&d->job);
+		free(d);
+		pthread_mutex_lock(&w->mu);
+		w->delivering--;
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+static void delivery_push(struct worker *w, struct job *j)
+{
+	struct delivery *d = xcalloc(1, sizeof(*d));
+	d->job = *j;
+	j->payload = NULL; /* moved */
+	pthread_mutex_lock(&w->mu);
+	if (w->deliver_tail)
+		w->deliver_tail->next = d;
+	else
+		w->deliver_head = d;
+	w->deliver_tail = d;
+	w->delivering++;
+	pthread_cond_signal(&w->deliver_cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Renew the leases of every run in flight; cancel the runs whose cancel was asked. */
 static void leases_renew(struct worker *w)
 {
@@ -545,7 +631,9 @@ static void claim_some(struct worker *w)
 	struct job jobs[CLAIM_BATCH];
 	struct db *db = NULL;
 	struct err e;
-	int n = 0, room = w->cfg.max_inflight - w->inflight;
+	pthread_mutex_lock(&w->mu);
+	int n = 0, room = w->cfg.max_inflight - w->inflight - w->delivering;
+	pthread_mutex_unlock(&w->mu);
 	if (room <= 0 || db_acquire(w->pool, 10000, &db, &e))
 		return;
 	if (room > CLAIM_BATCH)
@@ -562,7 +650,17 @@ static void claim_some(struct worker *w)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		job_start(w, &jobs[i]);
+		if (!strcmp(jobs[i].kind, "execution")) {
+			job_start(w, &jobs[i]);
+		} else if (!strcmp(jobs[i].kind, "webhook")) {
+			delivery_push(w, &jobs[i]);
+		} else {
+			struct db *d2 = NULL;
+			if (!db_acquire(w->pool, 10000, &d2, &e)) {
+				queue_finish(d2, &jobs[i], 0, "no worker handles this kind of job", &e);
+				db_release(d2);
+			}
+		}
 		job_release(&jobs[i]);
 	}
 	if (n == room) { /* more may be waiting */
@@ -641,7 +739,22 @@ struct worker *worker_start(struct engine *en, struct db_pool *pool,
 	snprintf(w->name, sizeof(w->name), "%s/%s", c->name ? c->name : "worker", id);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->deliver_cv, NULL);
+	if (pthread_create(&w->deliver_thread, NULL, deliver_main, w)) {
+		pthread_cond_destroy(&w->deliver_cv);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		err_set(e, ERR_INTERNAL, NULL, "cannot start the delivery thread");
+		return NULL;
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_signal(&w->deliver_cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->deliver_thread, NULL);
+		pthread_cond_destroy(&w->deliver_cv);
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		free(w);
@@ -680,7 +793,7 @@ void worker_stop(struct worker *w, int64_t grace_ms)
 	int64_t until = mono_ms() + grace_ms;
 	while (mono_ms() < until) {
 		pthread_mutex_lock(&w->mu);
-		int busy = w->inflight > 0 || w->done_head;
+		int busy = w->inflight > 0 || w->done_head || w->delivering > 0;
 		pthread_mutex_unlock(&w->mu);
 		if (!busy)
 			break;
@@ -693,11 +806,14 @@ void worker_stop(struct worker *w, int64_t grace_ms)
 	w->stop = 1;
 	w->abandon = w->inflight > 0;
 	pthread_cond_signal(&w->cv);
+	pthread_cond_signal(&w->deliver_cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	pthread_join(w->deliver_thread, NULL);
 	for (int i = 0; i < CACHE_SIZE; i++)
 		if (!w->cache[i].refs)
 			pattern_free(w->cache[i].p);
+	pthread_cond_destroy(&w->deliver_cv);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);

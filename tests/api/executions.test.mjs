@@ -328,3 +328,57 @@ describe('crash loop', () => {
 		}
 	});
 });
+
+describe('completion webhooks', () => {
+	test('signed with HMAC-SHA256 of the body; retried with backoff while the receiver fails', { timeout: 60000 }, async () => {
+		const { createHmac } = await import('node:crypto');
+		const got = [];
+		let failures = 2;
+		const receiver = http.createServer((req, res) => {
+			let body = '';
+			req.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => {
+				got.push({ at: Date.now(), headers: req.headers, body });
+				if (failures-- > 0) {
+					res.writeHead(500).end('not yet');
+					return;
+				}
+				res.writeHead(204).end();
+			});
+		});
+		await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+		const port = receiver.address().port;
+		const ctx = await liveServer({ args: ['--agent-allow', '127.0.0.1/32', '--health-interval-ms', '0'] });
+		try {
+			const cap = uniq('hook');
+			await createAgent(ctx, { ...constant({ done: true }, 0.7), capabilities: [cap] });
+			const p = await createPattern(ctx, onePattern(uniq('hooked'), cap));
+			const secret = 'whsec-' + uniq('s') + '-0123456789';
+			const bad = await submit(ctx, { pattern: p.name, webhook: { url: `http://127.0.0.1:${port}/hook`, secret: 'short' } });
+			assert.equal(bad.status, 400);
+			assert.equal(bad.json.error.field, 'webhook.secret');
+			const res = await submit(ctx, { pattern: p.name, input: {}, webhook: { url: `http://127.0.0.1:${port}/hook`, secret } }, {}, '?wait=10');
+			assert.equal(res.json.status, 'succeeded');
+			assert.ok(!JSON.stringify(res.json).includes(secret), 'the secret is never returned');
+			const t0 = Date.now();
+			while (got.length < 3 && Date.now() - t0 < 30000) await sleep(100);
+			assert.equal(got.length, 3, 'two failures, then the delivery that succeeds');
+			for (const g of got) {
+				const want = 'sha256=' + createHmac('sha256', secret).update(g.body).digest('hex');
+				assert.equal(g.headers['x-parallax-signature'], want, 'the signature checks out');
+				assert.equal(g.headers['x-parallax-event'], 'execution.finished');
+				const b = JSON.parse(g.body);
+				assert.equal(b.execution.id, res.json.id);
+				assert.equal(b.execution.status, 'succeeded');
+				assert.deepEqual(b.execution.result, { value: { done: true }, confidence: 0.7 });
+			}
+			assert.equal(new Set(got.map((g) => g.headers['x-parallax-delivery'])).size, 1, 'one delivery, retried');
+			assert.ok(got[1].at - got[0].at >= 1500, 'the first retry waited (~2 s)');
+			assert.ok(got[2].at - got[1].at >= got[1].at - got[0].at, 'and the next one longer');
+			await sleep(3000);
+			assert.equal(got.length, 3, 'no delivery after a success');
+		} finally {
+			receiver.close();
+			await ctx.stop();
+		}
+	});
+});

@@ -50,4 +50,17 @@ int cidr_contains(const struct cidr *c, int family, const unsigned char *addr);
 int cidr_list_parse(const char *list, struct cidr *out, int max, int *count, struct err *e);
 int cidr_list_check(const char *list, struct err *e);
 
+/* Cron expressions, UTC (core/cron.c). */
+struct cron {
+	uint64_t minutes;
+	uint32_t hours, mdays;
+	uint16_t months;
+	uint8_t wdays;
+	int mday_star, wday_star;
+};
+/* Five fields or @hourly/@daily/@weekly/@monthly/@yearly; ERR_INVALID naming the field. */
+int cron_parse(const char *expr, struct cron *out, struct err *e);
+/* The first run strictly after after_ms (whole minutes), or -1 if none within 5 years. */
+int64_t cron_next(const struct cron *c, int64_t after_ms);
+
 #endif

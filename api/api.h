@@ -37,6 +37,14 @@ int api_executions_cancel(struct req *r);
 int api_executions_retry(struct req *r);
 int api_executions_approve(struct req *r);
 int api_executions_events(struct req *r);
+/* api/schedules.c */
+int api_schedules_create(struct req *r);
+int api_schedules_list(struct req *r);
+int api_schedules_delete(struct req *r);
+int api_triggers_create(struct req *r);
+int api_triggers_list(struct req *r);
+int api_triggers_delete(struct req *r);
+int api_hooks_fire(struct req *r);
 int api_agents_test(struct req *r);
 int api_agents_health(struct req *r);
 struct app;
@@ -115,6 +123,9 @@ int api_agents_list(struct req *r);
 int api_agents_get(struct req *r);
 int api_agents_update(struct req *r);
 int api_agents_delete(struct req *r);
+
+/* ---- stats.c: execution statistics for the dashboard ---- */
+int api_executions_stats(struct req *r);
 
 /* params.c: parameters shared by tenant-level list handlers. */
 #include <stddef.h>

@@ -665,4 +665,87 @@ int queue_retry(struct db *db, const struct job *j, int64_t run_at, const char *
 		struct err *e);
 int queue_depth(struct db *db, int64_t *queued, int64_t *running, struct err *e);
 
+/* --- execution statistics (store_stats.c) ------------------------------------------------ */
+
+enum exec_status {
+	EXEC_QUEUED, EXEC_RUNNING, EXEC_WAITING_APPROVAL, EXEC_SUCCEEDED, EXEC_FAILED,
+	EXEC_CANCELLED, EXEC_TIMED_OUT, EXEC_STATUS__COUNT
+};
+extern const char *const store_execution_status_names[EXEC_STATUS__COUNT];
+
+#define EXEC_STATS_HOUR_MS     3600000LL
+#define EXEC_STATS_DAY_MS      86400000LL
+#define EXEC_STATS_CONF_BUCKETS 10
+
+struct exec_stats_filter {
+	const char *pattern_id; /* NULL: every pattern */
+	int64_t since, until;   /* created_at in [since, until) */
+};
+struct exec_stats_bucket {
+	int64_t start_ms; /* the bucket's first millisecond (UTC hour or day) */
+	int64_t total, succeeded, failed;
+};
+struct exec_stats_series {
+	struct exec_stats_bucket *items; /* malloc'd, oldest first, non-empty buckets only */
+	size_t count;
+};
+struct exec_stats {
+	int64_t total, by_status[EXEC_STATUS__COUNT];
+	int64_t confidence_count; /* executions with a confidence */
+	double confidence_sum;
+	int64_t confidence_hist[EXEC_STATS_CONF_BUCKETS]; /* [0, 0.1) ... [0.9, 1.0] */
+	struct exec_stats_series by_hour, by_day;
+	struct { /* finished_at - started_at of terminal executions, ms (nearest rank) */
+		int64_t count, p50, p90, p95, p99, max;
+	} latency;
+};
+/* The executions of one workspace created in f's window; release with
+ * exec_stats_release (also safe after an error). Opens and ends its own read
+ * transaction, so call it outside one. */
+int store_execution_stats(struct db *db, const char *tenant_id, const char *workspace_id,
+			  const struct exec_stats_filter *f, struct exec_stats *out,
+			  struct err *e);
+void exec_stats_release(struct exec_stats *s);
+
+/* --- schedules and triggers (store_schedules.c) ------------------------------------------ */
+
+struct schedule_row {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN];
+	char pattern_id[UUID_STR_LEN], name[65], cron[128];
+	char *input; /* JSON text (release) */
+	int enabled;
+	int64_t next_run_at, last_run_at, created_at;
+};
+void schedule_row_release(struct schedule_row *s);
+/* ERR_CONFLICT "name_taken" when the workspace has one of that name. */
+int store_schedule_create(struct db *db, const struct schedule_row *in, const char *created_by,
+			  char id_out[UUID_STR_LEN], struct err *e);
+int store_schedules_list(struct db *db, const char *tenant_id, const char *workspace_id,
+			 struct schedule_row *items, int max, int *count, struct err *e);
+int store_schedule_delete(struct db *db, const char *tenant_id, const char *workspace_id,
+			  const char *id, struct err *e);
+/* Maintenance, every tenant: enabled schedules due at now. */
+int store_schedules_due(struct db *db, int64_t now, struct schedule_row *items, int max,
+			int *count, struct err *e);
+/* Move s to next if nobody did since it was read (*won = 1): one run per tick. */
+int store_schedule_advance(struct db *db, const struct schedule_row *s, int64_t next,
+			   int *won, struct err *e);
+
+struct trigger_row {
+	char id[UUID_STR_LEN], tenant_id[UUID_STR_LEN], workspace_id[UUID_STR_LEN];
+	char pattern_id[UUID_STR_LEN], name[65];
+	char *secret_enc; /* sealed; only store_trigger_get fills it */
+	int enabled;
+	int64_t created_at;
+};
+void trigger_row_release(struct trigger_row *t);
+int store_trigger_create(struct db *db, const struct trigger_row *in, const char *created_by,
+			 char id_out[UUID_STR_LEN], struct err *e);
+/* By id alone (the public hook names it; its signature is the credential). */
+int store_trigger_get(struct db *db, const char *id, struct trigger_row *out, struct err *e);
+int store_triggers_list(struct db *db, const char *tenant_id, const char *workspace_id,
+			struct trigger_row *items, int max, int *count, struct err *e);
+int store_trigger_delete(struct db *db, const char *tenant_id, const char *workspace_id,
+			 const char *id, struct err *e);
+
 #endif

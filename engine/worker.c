@@ -580,6 +580,61 @@ static void delivery_push(struct worker *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* ---- schedules ------------------------------------------------------------------------------- */
+
+/* Start the runs of due schedules; a compare-and-set on next_run_at and the idempotency key
+ * "schedule:<id>:<tick>" make each tick run once, whichever instances tick. */
+static void schedules_tick(struct worker *w)
+{
+	struct schedule_row due[32];
+	struct db *db = NULL;
+	struct err e;
+	int n = 0, started = 0;
+	int64_t now = now_ms();
+	if (db_acquire(w->pool, 5000, &db, &e))
+		return;
+	if (db_begin(db, DB_TX_WRITE, &e) || store_schedules_due(db, now, due, 32, &n, &e)) {
+		db_release(db);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct schedule_row *s = &due[i];
+		struct cron c;
+		int won = 0;
+		int64_t next = cron_parse(s->cron, &c, &e) ? 0 : cron_next(&c, now);
+		if (store_schedule_advance(db, s, next > 0 ? next : 0, &won, &e) || !won)
+			continue;
+		char key[UUID_STR_LEN + 40], id[UUID_STR_LEN];
+		int64_t version = 0;
+		struct execution_full existing;
+		snprintf(key, sizeof(key), "schedule:%s:%lld", s->id, (long long)s->next_run_at);
+		if (db_query_int64(db, &e, &version, "SELECT latest_version FROM patterns WHERE id = ?",
+				   "s", s->pattern_id))
+			continue;
+		struct execution_submit sub = {
+			.tenant_id = s->tenant_id, .workspace_id = s->workspace_id,
+			.pattern_id = s->pattern_id, .version = version, .input = s->input,
+			.actor_type = "schedule", .actor_id = s->id, .idempotency_key = key,
+			.request_hash = key, .max_attempts = 3,
+		};
+		memset(&existing, 0, sizeof(existing));
+		int rc = store_execution_submit(db, &sub, &existing, id, &e);
+		execution_full_release(&existing);
+		if (rc && rc != ERR_CONFLICT)
+			log_kv(LOG_WARN, "schedules", "a scheduled run was not started", "schedule",
+			       s->id, "error", e.msg, NULL);
+		else if (!rc)
+			started++;
+	}
+	for (int i = 0; i < n; i++)
+		schedule_row_release(&due[i]);
+	if (db_commit(db, &e))
+		started = 0;
+	db_release(db);
+	if (started)
+		worker_wake(w);
+}
+
 /* Renew the leases of every run in flight; cancel the runs whose cancel was asked. */
 static void leases_renew(struct worker *w)
 {
@@ -674,6 +729,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	int64_t next_renew = mono_ms() + w->cfg.lease_ms / 3, next_cancel = mono_ms() + 500;
+	int64_t next_tick = mono_ms() + 1000;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		if (!w->done_head && !w->woken && !w->stop) {
@@ -714,6 +770,10 @@ static void *worker_main(void *arg)
 		if (now >= next_cancel) {
 			cancels_poll(w);
 			next_cancel = now + 500;
+		}
+		if (now >= next_tick && !draining) {
+			schedules_tick(w);
+			next_tick = now + 1000;
 		}
 		if (!draining)
 			claim_some(w);

@@ -168,6 +168,11 @@ const struct route routes[] = {
 	  api_executions_list,
 	  "List executions, newest first (status, pattern, since, until, limit, cursor)",
 	  "executions", 0 },
+	{ "GET", "/api/v1/executions/stats", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
+	  api_executions_stats,
+	  "Statistics of the workspace's executions (since, until: default the last 7 days; "
+	  "pattern): summary, by hour and day, latency percentiles, confidence histogram",
+	  "executions", 0 },
 	{ "GET", "/api/v1/executions/{id}", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
 	  api_executions_get, "Get an execution with its steps", "executions", 0 },
 	{ "POST", "/api/v1/executions/{id}/cancel", PERM(RES_EXECUTION, ACT_RUN), BODY_NONE,
@@ -182,6 +187,26 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/executions/{id}/events", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
 	  api_executions_events,
 	  "The execution's events (?after=seq); ?follow=1 streams them as SSE (Last-Event-ID)",
+	  "executions", 0 },
+
+	/* ---- schedules and triggers (api/schedules.c) ---- */
+	{ "POST", "/api/v1/schedules", PERM(RES_PATTERN, ACT_CREATE), BODY_JSON,
+	  api_schedules_create, "Create a schedule ({name, pattern, cron (UTC), input?, enabled?})",
+	  "executions", 0 },
+	{ "GET", "/api/v1/schedules", PERM(RES_PATTERN, ACT_READ), BODY_NONE, api_schedules_list,
+	  "List the workspace's schedules", "executions", 0 },
+	{ "DELETE", "/api/v1/schedules/{id}", PERM(RES_PATTERN, ACT_DELETE), BODY_NONE,
+	  api_schedules_delete, "Delete a schedule", "executions", 0 },
+	{ "POST", "/api/v1/triggers", PERM(RES_PATTERN, ACT_CREATE), BODY_JSON,
+	  api_triggers_create,
+	  "Create an inbound trigger ({name, pattern, secret}): its URL starts the pattern",
+	  "executions", 0 },
+	{ "GET", "/api/v1/triggers", PERM(RES_PATTERN, ACT_READ), BODY_NONE, api_triggers_list,
+	  "List the workspace's triggers (secrets show as {set: true})", "executions", 0 },
+	{ "DELETE", "/api/v1/triggers/{id}", PERM(RES_PATTERN, ACT_DELETE), BODY_NONE,
+	  api_triggers_delete, "Delete a trigger", "executions", 0 },
+	{ "POST", "/api/v1/hooks/{id}", PUBLIC, BODY_RAW, api_hooks_fire,
+	  "Fire a trigger: a JSON body signed X-Parallax-Signature: sha256=<HMAC> starts its pattern",
 	  "executions", 0 },
 
 	/* ---- agents (api/agents.c) ---- */

@@ -527,6 +527,7 @@ int http_start(struct app *app, struct err *e)
 		return err_set(e, ERR_UNAVAILABLE, "port", "port: cannot listen on %s", ports);
 	mg_set_request_handler(app->mg, "/", dispatch, app);
 	ws_agents_start(app);
+	ws_stream_start(app);
 	struct mg_server_port sp[4];
 	int n = mg_get_server_ports(app->mg, (int)ARRAY_SIZE(sp), sp);
 	app->port = n > 0 ? sp[0].port : cfg->port;

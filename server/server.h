@@ -222,6 +222,8 @@ const char *session_cookie_name(struct req *r);
 int http_start(struct app *app, struct err *e);
 /* /api/v1/agents/connect (server/ws_agents.c). */
 void ws_agents_start(struct app *app);
+/* /api/v1/executions/{id}/stream (server/ws_stream.c). */
+void ws_stream_start(struct app *app);
 void http_stop(struct app *app);
 
 /* ---- metrics -------------------------------------------------------------------- */

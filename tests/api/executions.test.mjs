@@ -382,3 +382,41 @@ describe('completion webhooks', () => {
 		}
 	});
 });
+
+describe('event stream over WebSocket', () => {
+	test('replays after ?after, follows live events, closes after the last; no token, no stream', { timeout: 60000 }, async () => {
+		const { default: WebSocket } = await import('ws');
+		const ctx = await liveServer({ args: ['--health-interval-ms', '0'] });
+		try {
+			const cap = uniq('ws');
+			await createAgent(ctx, { ...constant('slowly', 0.6, { delay_ms: 800 }), capabilities: [cap] });
+			const p = await createPattern(ctx, onePattern(uniq('streamed'), cap));
+			const open = (id, query = '', headers = { Authorization: `Bearer ${ctx.dev.token}` }) =>
+				new Promise((resolve) => {
+					const ws = new WebSocket(`${ctx.server.url.replace(/^http/, 'ws')}/api/v1/executions/${id}/stream${query}`, { headers });
+					const msgs = [];
+					ws.on('message', (b) => msgs.push(JSON.parse(b.toString())));
+					ws.on('unexpected-response', (_q, res) => resolve({ refused: res.statusCode, msgs }));
+					ws.on('error', () => {});
+					ws.on('close', (code) => resolve({ code, msgs }));
+				});
+			const res = await submit(ctx, { pattern: p.name, input: {} });
+			const t0 = Date.now();
+			const live = await open(res.json.id);
+			assert.ok(Date.now() - t0 >= 500, 'open while the run lasted');
+			assert.equal(live.code, 1000);
+			const types = live.msgs.map((m) => m.type);
+			assert.equal(types[0], 'execution_started');
+			assert.equal(types.at(-1), 'execution_finished');
+			assert.deepEqual(live.msgs.map((m) => m.seq), live.msgs.map((_, i) => i + 1));
+			const replay = await open(res.json.id, '?after=3');
+			assert.deepEqual(replay.msgs.map((m) => m.seq), live.msgs.slice(3).map((m) => m.seq));
+			const anon = await open(res.json.id, '', {});
+			assert.ok(anon.refused >= 400, 'no credential: refused');
+			const other = await open('01a20000-0000-7000-8000-000000000000');
+			assert.ok(other.refused >= 400, 'unknown execution: refused');
+		} finally {
+			await ctx.stop();
+		}
+	});
+});

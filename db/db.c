@@ -346,6 +346,13 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+int db_wait_notify(struct db *db, int timeout_ms, struct err *e)
+{
+	if (!db->drv->wait_notify)
+		return err_set(e, ERR_INVALID, NULL, "%s has no notifications", db->drv->name);
+	return db->drv->wait_notify(db, timeout_ms, e);
+}
+
 int db_prepare_bindf(struct db *db, struct err *e, struct db_stmt **out, const char *sql,
 		     const char *fmt, ...)
 {

@@ -69,6 +69,9 @@ struct db_driver {
 	int (*commit)(struct db *db, struct err *e);
 	void (*rollback)(struct db *db);
 	int (*ping)(struct db *db, struct err *e);
+	/* Optional (PostgreSQL): wait up to timeout_ms for a NOTIFY on a channel this
+	 * connection LISTENs to; 1 if one came, 0 on timeout, < 0 on error. */
+	int (*wait_notify)(struct db *db, int timeout_ms, struct err *e);
 };
 
 /* Base structs; each backend embeds them first and casts back with a check. */
@@ -148,6 +151,9 @@ int db_execf(struct db *db, struct err *e, int64_t *changes, const char *sql, co
 /* Prepare sql and bind fmt's arguments (as db_bindf); finalize *out even on error. */
 int db_prepare_bindf(struct db *db, struct err *e, struct db_stmt **out, const char *sql,
 		     const char *fmt, ...);
+/* Wait for a NOTIFY (after "LISTEN <channel>" on db); ERR_INVALID where the backend
+ * has none (SQLite: wake-ups are in process). 1 notified, 0 timed out. */
+int db_wait_notify(struct db *db, int timeout_ms, struct err *e);
 int db_vexecf(struct db *db, struct err *e, int64_t *changes, const char *sql, const char *fmt,
 	      va_list ap);
 int db_query_int64(struct db *db, struct err *e, int64_t *out, const char *sql, const char *fmt,

@@ -7,6 +7,7 @@
  * on the first db_step().
  */
 #include <assert.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -531,6 +532,29 @@ static int pg_ping(struct db *db, struct err *e)
 	return pg_exec(db, "SELECT 1", e);
 }
 
+static int pg_wait_notify(struct db *db, int timeout_ms, struct err *e)
+{
+	struct pg_db *p = pg_db_of(db);
+	struct pollfd pfd = { .fd = PQsocket(p->conn), .events = POLLIN };
+	int got = 0;
+	if (pfd.fd < 0)
+		return err_set(e, ERR_UNAVAILABLE, NULL, "the database connection was lost");
+	PGnotify *n;
+	if (PQconsumeInput(p->conn) && (n = PQnotifies(p->conn))) {
+		PQfreemem(n);
+		got = 1;
+	}
+	if (!got && poll(&pfd, 1, timeout_ms) > 0) {
+		if (!PQconsumeInput(p->conn))
+			return err_set(e, ERR_UNAVAILABLE, NULL, "the database connection was lost");
+	}
+	while ((n = PQnotifies(p->conn))) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
+}
+
 const struct db_driver db_pg_driver = {
 	.name = "postgres",
 	.dialect = DB_POSTGRES,
@@ -555,4 +579,5 @@ const struct db_driver db_pg_driver = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.ping = pg_ping,
+	.wait_notify = pg_wait_notify,
 };

@@ -51,6 +51,9 @@ int queue_enqueue(struct db *db, const struct job_new *j, char id_out[UUID_STR_L
 			  (int64_t)(j->max_attempts > 0 ? j->max_attempts : 3), now, now);
 	if (!rc && id_out)
 		str_copy(id_out, UUID_STR_LEN, id);
+	/* wakes the listening workers of every instance when the transaction commits */
+	if (!rc && db_dialect(db) == DB_POSTGRES)
+		rc = db_exec(db, "NOTIFY parallax_jobs", e);
 	return rc;
 }
 

@@ -30,7 +30,8 @@ int store_step_put(struct db *db, const char *tenant_id, const char *execution_i
 	return db_execf(db, e, NULL,
 			"INSERT INTO steps (id, tenant_id, execution_id, node_id, status, output, "
 			"confidence, error, port, started_at, finished_at) "
-			"VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? = 1 THEN ? ELSE NULL END, ?, ?, ?, ?) "
+			"VALUES (?, ?, ?, ?, ?, ?, CASE WHEN CAST(? AS INTEGER) = 1 THEN "
+			"CAST(? AS DOUBLE PRECISION) ELSE NULL END, ?, ?, ?, ?) "
 			"ON CONFLICT DO NOTHING",
 			"ssssssidssii", id, tenant_id, execution_id, s->node_id, s->status, s->output,
 			(int64_t)s->confidence_set, s->confidence, s->error, s->port, s->started_at,
@@ -336,9 +337,11 @@ int store_execution_settle(struct db *db, const char *tenant_id, const char *id,
 	int terminal = strcmp(x->status, "waiting_approval") != 0;
 	int rc = db_execf(db, e, &changes,
 			  "UPDATE executions SET status = ?, result = ?, "
-			  "confidence = CASE WHEN ? = 1 THEN ? ELSE NULL END, error = ?, "
+			  "confidence = CASE WHEN CAST(? AS INTEGER) = 1 THEN "
+			  "CAST(? AS DOUBLE PRECISION) ELSE NULL END, "
+			  "error = ?, "
 			  "tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, "
-			  "finished_at = CASE WHEN ? = 1 THEN ? ELSE NULL END "
+			  "finished_at = CASE WHEN CAST(? AS INTEGER) = 1 THEN CAST(? AS BIGINT) ELSE NULL END "
 			  "WHERE tenant_id = ? AND id = ? AND status NOT IN "
 			  "('succeeded', 'failed', 'cancelled', 'timed_out')",
 			  "ssidsiiiiss", x->status, x->result, (int64_t)x->confidence_set,

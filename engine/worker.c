@@ -84,6 +84,9 @@ struct worker {
 	pthread_cond_t deliver_cv;
 	struct delivery *deliver_head, *deliver_tail;
 	int delivering; /* queued or in progress (under mu) */
+	/* PostgreSQL: a connection LISTENing on parallax_jobs wakes us on any instance's enqueue */
+	pthread_t listen_thread;
+	int listening;
 };
 
 /* ---- parsed patterns, shared by the runs of one version -------------------------------- */
@@ -725,6 +728,41 @@ static void claim_some(struct worker *w)
 	}
 }
 
+static void *listen_main(void *arg)
+{
+	struct worker *w = arg;
+	for (;;) {
+		struct db *db = NULL;
+		struct err e;
+		pthread_mutex_lock(&w->mu);
+		int stop = w->stop;
+		pthread_mutex_unlock(&w->mu);
+		if (stop)
+			break;
+		if (db_acquire(w->pool, 5000, &db, &e) || db_exec(db, "LISTEN parallax_jobs", &e)) {
+			db_release(db);
+			struct timespec ts = { 1, 0 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		for (;;) {
+			pthread_mutex_lock(&w->mu);
+			stop = w->stop;
+			pthread_mutex_unlock(&w->mu);
+			if (stop)
+				break;
+			int got = db_wait_notify(db, 500, &e);
+			if (got < 0)
+				break;
+			if (got)
+				worker_wake(w);
+		}
+		db_exec(db, "UNLISTEN *", &e);
+		db_release(db);
+	}
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -808,12 +846,22 @@ struct worker *worker_start(struct engine *en, struct db_pool *pool,
 		err_set(e, ERR_INTERNAL, NULL, "cannot start the delivery thread");
 		return NULL;
 	}
+	struct db *probe = NULL;
+	struct err pe;
+	if (db_acquire(pool, 5000, &probe, &pe) == 0) {
+		w->listening = db_dialect(probe) == DB_POSTGRES;
+		db_release(probe);
+	}
+	if (w->listening && pthread_create(&w->listen_thread, NULL, listen_main, w))
+		w->listening = 0;
 	if (pthread_create(&w->thread, NULL, worker_main, w)) {
 		pthread_mutex_lock(&w->mu);
 		w->stop = 1;
 		pthread_cond_signal(&w->deliver_cv);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->deliver_thread, NULL);
+		if (w->listening)
+			pthread_join(w->listen_thread, NULL);
 		pthread_cond_destroy(&w->deliver_cv);
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
@@ -870,6 +918,8 @@ void worker_stop(struct worker *w, int64_t grace_ms)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	pthread_join(w->deliver_thread, NULL);
+	if (w->listening)
+		pthread_join(w->listen_thread, NULL);
 	for (int i = 0; i < CACHE_SIZE; i++)
 		if (!w->cache[i].refs)
 			pattern_free(w->cache[i].p);

@@ -137,7 +137,9 @@ describe('POST /api/v1/patterns/{id}/run', () => {
 		for (const { run } of runs) assert.equal(run.status, 'succeeded');
 		// three 400 ms calls one at a time take >= 1200 ms; uncapped they would overlap (~400 ms)
 		assert.ok(wall >= 1150, `the cap serialised the calls (${wall} ms)`);
-		const durations = runs.map(({ run }) => Date.parse(run.finished_at) - Date.parse(run.started_at)).sort((a, b) => a - b);
-		assert.ok(durations[2] >= 1100, `the last run waited for two others: ${durations}`);
+		// whatever order the requests arrived in, the three 400 ms calls did not overlap
+		const first = Math.min(...runs.map(({ run }) => Date.parse(run.started_at)));
+		const last = Math.max(...runs.map(({ run }) => Date.parse(run.finished_at)));
+		assert.ok(last - first >= 1150, `the calls took turns: ${last - first} ms from first start to last end`);
 	});
 });

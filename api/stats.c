@@ -93,11 +93,9 @@ static cJSON *histogram_json(const struct exec_stats *s)
 	return arr;
 }
 
-static cJSON *stats_json(const struct exec_stats *s, const struct exec_stats_filter *f)
+static cJSON *stats_json(const struct exec_stats *s)
 {
 	cJSON *j = cJSON_CreateObject();
-	api_add_time(j, "since", f->since);
-	api_add_time(j, "until", f->until);
 	cJSON_AddItemToObject(j, "summary", summary_json(s));
 	cJSON_AddItemToObject(j, "by_hour", series_json(&s->by_hour, "hour"));
 	cJSON_AddItemToObject(j, "by_day", series_json(&s->by_day, "day"));
@@ -149,7 +147,7 @@ int api_executions_stats(struct req *r)
 	    (rc = store_execution_stats(db, r->auth.tenant_id, r->auth.workspace_id, &f, &s,
 					&r->err)))
 		return rc;
-	rc = req_json(r, 200, stats_json(&s, &f));
+	rc = req_json(r, 200, stats_json(&s));
 	exec_stats_release(&s);
 	return rc;
 }

@@ -135,6 +135,89 @@ static void render_db(struct app *app, struct buf *out)
 		 (unsigned long long)st.errors);
 }
 
+/*
+ * The queue and the executions, read from the database at scrape time. The
+ * figures are database-wide (every tenant), so every instance on one database
+ * shows the same ones: aggregate them with max(), not sum(). Each query is
+ * bounded:
+ * - parallax_queue_jobs{status="queued"|"running"} (gauge): jobs of every kind
+ *   in the queue and claimed (queue_depth), counted on the claim index, so the
+ *   work is the queue's depth.
+ * - parallax_executions{status} (gauge, all seven statuses): queued, running
+ *   and waiting_approval count every such execution (the active-executions
+ *   partial index: as many as are in flight); the terminal statuses count
+ *   among the newest WINDOW executions (by id: UUIDv7, so creation order),
+ *   read backwards on the primary key and never more.
+ * - parallax_execution_duration_seconds (histogram): finished_at - started_at
+ *   of the terminal executions in that same window, buckets in seconds. A
+ *   sliding window, not a counter since start: read it with histogram_quantile()
+ *   as it is, not through rate().
+ */
+static void render_queue(struct app *app, struct buf *out)
+{
+#define LE(ms) "SUM(CASE WHEN d <= " #ms " THEN 1 ELSE 0 END), "
+	static const double le[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+				     2.5,  5,     10,   30,  60,   300, 3600 };
+	static const char *const sql[2] = {
+		"SELECT status, COUNT(*) FROM executions WHERE status IN "
+		"('queued', 'running', 'waiting_approval') GROUP BY status",
+		"SELECT status, COUNT(*), COUNT(d), CAST(COALESCE(SUM(d), 0) AS BIGINT), "
+		LE(10) LE(25) LE(50) LE(100) LE(250) LE(500) LE(1000) LE(2500) LE(5000) LE(10000)
+		LE(30000) LE(60000) LE(300000) "SUM(CASE WHEN d <= 3600000 THEN 1 ELSE 0 END) "
+		"FROM (SELECT status, finished_at - started_at AS d FROM executions "
+		"ORDER BY id DESC LIMIT ?) w "
+		"WHERE status IN ('succeeded', 'failed', 'cancelled', 'timed_out') GROUP BY status",
+	};
+#undef LE
+	enum { WINDOW = 10000 };
+	int64_t queued = 0, running = 0, n[EXEC_STATUS__COUNT] = { 0 }, count = 0, sum_ms = 0;
+	int64_t bucket[ARRAY_SIZE(le)] = { 0 };
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
+	struct err e;
+	if (db_acquire(app->pool, 2000, &db, &e) || queue_depth(db, &queued, &running, &e))
+		goto out;
+	for (int pass = 0; pass < 2; pass++) { /* the active statuses, then the window */
+		int rc = db_prepare_bindf(db, &e, &st, sql[pass], pass ? "i" : "", (int64_t)WINDOW);
+		while (!rc && db_step(st, &e) == DB_ROW) {
+			for (int i = 0; i < EXEC_STATUS__COUNT; i++)
+				if (!strcmp(store_execution_status_names[i], db_column_text(st, 0)))
+					n[i] = db_column_int64(st, 1);
+			if (!pass)
+				continue;
+			count += db_column_int64(st, 2);
+			sum_ms += db_column_int64(st, 3);
+			for (size_t b = 0; b < ARRAY_SIZE(le); b++)
+				bucket[b] += db_column_int64(st, 4 + (int)b);
+		}
+		db_finalize(st);
+		st = NULL;
+	}
+	buf_addf(out, "# HELP parallax_queue_jobs Jobs in the queue by status (database-wide).\n"
+		      "# TYPE parallax_queue_jobs gauge\n"
+		      "parallax_queue_jobs{status=\"queued\"} %lld\n"
+		      "parallax_queue_jobs{status=\"running\"} %lld\n"
+		      "# HELP parallax_executions Executions by status (database-wide): every "
+		      "active one, and the terminal ones among the newest %d.\n"
+		      "# TYPE parallax_executions gauge\n",
+		 (long long)queued, (long long)running, WINDOW);
+	for (int i = 0; i < EXEC_STATUS__COUNT; i++)
+		buf_addf(out, "parallax_executions{status=\"%s\"} %lld\n",
+			 store_execution_status_names[i], (long long)n[i]);
+	buf_addf(out, "# HELP parallax_execution_duration_seconds Run time of the terminal "
+		      "executions among the newest %d (a sliding window; database-wide).\n"
+		      "# TYPE parallax_execution_duration_seconds histogram\n", WINDOW);
+	for (size_t b = 0; b < ARRAY_SIZE(le); b++)
+		buf_addf(out, "parallax_execution_duration_seconds_bucket{le=\"%g\"} %lld\n", le[b],
+			 (long long)bucket[b]);
+	buf_addf(out, "parallax_execution_duration_seconds_bucket{le=\"+Inf\"} %lld\n"
+		      "parallax_execution_duration_seconds_sum %.3f\n"
+		      "parallax_execution_duration_seconds_count %lld\n",
+		 (long long)count, (double)sum_ms / 1000.0, (long long)count);
+out:
+	db_release(db);
+}
+
 void metrics_render(struct app *app, struct buf *out)
 {
 	buf_adds(out, "# HELP parallax_http_requests_total HTTP requests by route, method and status.\n"
@@ -146,6 +229,7 @@ void metrics_render(struct app *app, struct buf *out)
 	for (size_t i = 0; i <= routes_count; i++)
 		render_route(out, i, 1);
 	render_db(app, out);
+	render_queue(app, out);
 	buf_addf(out, "# HELP parallax_uptime_seconds Seconds since start.\n"
 		      "# TYPE parallax_uptime_seconds gauge\nparallax_uptime_seconds %.3f\n",
 		 (double)(now_ms() - app->started_ms) / 1000.0);

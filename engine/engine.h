@@ -558,5 +558,8 @@ void webhook_signature(const char *secret, const char *body, char out[72]);
  * ERR_UNPROCESSABLE "invalid_input" with field "input.<path>" and every problem in pr. */
 int engine_input_check(const struct pattern *p, const cJSON *input, struct problems *pr,
 		       struct err *e);
+/* The same against a schema alone (a stored definition's "input"; NULL: anything goes). */
+int engine_input_check_schema(const cJSON *schema, const cJSON *input, struct problems *pr,
+			      struct err *e);
 
 #endif

@@ -636,9 +636,15 @@ int engine_run_wait(struct engine *en, const struct run_request *rq, cJSON **out
 int engine_input_check(const struct pattern *p, const cJSON *input, struct problems *pr,
 		       struct err *e)
 {
-	if (!p->input_schema)
+	return engine_input_check_schema(p->input_schema, input, pr, e);
+}
+
+int engine_input_check_schema(const cJSON *schema, const cJSON *input, struct problems *pr,
+			      struct err *e)
+{
+	if (!schema)
 		return 0;
-	pattern_schema_check(p->input_schema, input, NULL, "input", pr);
+	pattern_schema_check(schema, input, NULL, "input", pr);
 	if (!pr->count)
 		return 0;
 	return err_setc(e, ERR_UNPROCESSABLE, "invalid_input", pr->items[0].path,

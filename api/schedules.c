@@ -253,14 +253,14 @@ int api_hooks_fire(struct req *r)
 	const char *tid = req_param(r, 0);
 	int rc;
 	if (!tid || strlen(tid) >= UUID_STR_LEN || !sig)
-		return req_fail(r, ERR_UNAUTHORIZED, "bad_signature", "X-Parallax-Signature",
+		return req_fail(r, ERR_FORBIDDEN, "bad_signature", "X-Parallax-Signature",
 				"a valid X-Parallax-Signature is required");
 	if ((rc = req_db(r, &db)))
 		return rc;
 	rc = store_trigger_get(db, tid, &t, &r->err);
 	if (rc == ERR_NOT_FOUND || (!rc && (!t.enabled || !t.secret_enc))) {
 		trigger_row_release(&t);
-		return req_fail(r, ERR_UNAUTHORIZED, "bad_signature", "X-Parallax-Signature",
+		return req_fail(r, ERR_FORBIDDEN, "bad_signature", "X-Parallax-Signature",
 				"a valid X-Parallax-Signature is required");
 	}
 	if (rc || (rc = secret_open(t.secret_enc, &secret, &r->err))) {
@@ -276,7 +276,7 @@ int api_hooks_fire(struct req *r)
 	free(body);
 	if (!ok) {
 		trigger_row_release(&t);
-		return req_fail(r, ERR_UNAUTHORIZED, "bad_signature", "X-Parallax-Signature",
+		return req_fail(r, ERR_FORBIDDEN, "bad_signature", "X-Parallax-Signature",
 				"a valid X-Parallax-Signature is required");
 	}
 	if (!input) {

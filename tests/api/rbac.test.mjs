@@ -104,10 +104,11 @@ describe(`RBAC role walk [${backend}]`, () => {
 		assert.deepEqual(bad, []);
 		assert.ok(permOps().length > 0, 'no permission operations');
 		// Everything under /api/v1 needs a credential but sign-in, set-up, the OpenAPI document,
-		// accepting an invitation, SSO and the agents' own socket (its agent token). A route
-		// made public on purpose is added here.
+		// accepting an invitation, SSO, the agents' own socket (its agent token) and trigger
+		// hooks (the body's HMAC signature is the credential). A route made public on purpose
+		// is added here.
 		const open = ops.filter((o) => o.access === 'public' && o.path.startsWith('/api/v1/') &&
-			!/^\/api\/v1\/(auth\/(login|refresh)|setup|openapi\.json|invitations\/accept|agents\/connect)$/.test(o.path) &&
+			!/^\/api\/v1\/(auth\/(login|refresh)|setup|openapi\.json|invitations\/accept|agents\/connect|hooks\/\{id\})$/.test(o.path) &&
 			!o.path.startsWith('/api/v1/sso/'));
 		assert.deepEqual(open.map((o) => o.key), [], 'API operations open to anyone');
 	});

@@ -69,7 +69,7 @@ describe('schedules and triggers', () => {
 		assert.ok(after.last_run_at);
 	});
 
-	test('a trigger starts its pattern with a signed body; a bad signature is 401', async () => {
+	test('a trigger starts its pattern with a signed body; a bad signature is 403', async () => {
 		const secret = `trig-${uniq('s')}-0123456789`;
 		const t = expectStatus(await api(ctx, 'POST', '/api/v1/triggers', ctx.dev.token, { name: uniq('hook'), pattern: p.name, secret }), 201, 'create');
 		assert.deepEqual(t.secret, { set: true });
@@ -90,14 +90,14 @@ describe('schedules and triggers', () => {
 		assert.deepEqual(x.result.value, { order: 42 });
 		for (const [b, s] of [[body, 'sha256=' + '0'.repeat(64)], [body, null], [JSON.stringify({ order: 43 }), good], [body, good.toUpperCase()]]) {
 			const bad = await fire(b, s);
-			assert.equal(bad.status, 401, `${s}: ${bad.text}`);
+			assert.equal(bad.status, 403, `${s}: ${bad.text}`);
 			assert.equal(bad.json.error.code, 'bad_signature');
 		}
-		assert.equal((await request(ctx.server, 'POST', '/api/v1/hooks/nope', { headers: { 'X-Parallax-Signature': good }, body })).status, 401);
+		assert.equal((await request(ctx.server, 'POST', '/api/v1/hooks/nope', { headers: { 'X-Parallax-Signature': good }, body })).status, 403);
 		const notJson = 'not json';
 		const sigNj = 'sha256=' + createHmac('sha256', secret).update(notJson).digest('hex');
 		assert.equal((await fire(notJson, sigNj)).status, 400);
 		assert.equal((await api(ctx, 'DELETE', `/api/v1/triggers/${t.id}`, ctx.dev.token)).status, 204);
-		assert.equal((await fire(body, good)).status, 401, 'a deleted trigger no longer fires');
+		assert.equal((await fire(body, good)).status, 403, 'a deleted trigger no longer fires');
 	});
 });

@@ -122,7 +122,14 @@ static const char *const sql_ensure_count[QUOTA__COUNT] = {
 static int usage_ensure(struct db *db, const char *tenant_id, int m, const char *period,
 			struct err *e)
 {
-	int64_t now = now_ms();
+	int64_t now = now_ms(), exists = 0;
+	/* the common case: the row is there; only a first use pays for the count below */
+	int rc = db_query_int64(db, e, &exists,
+				"SELECT COUNT(*) FROM tenant_usage WHERE tenant_id = ? AND metric = ? "
+				"AND period = ?",
+				"sss", tenant_id, store_quota_names[m], sql_ensure_count[m] ? "" : period);
+	if (rc || exists)
+		return rc;
 	if (sql_ensure_count[m])
 		return db_execf(db, e, NULL, sql_ensure_count[m], "sssi", tenant_id,
 				store_quota_names[m], tenant_id, now);

@@ -5,16 +5,18 @@
  * - One thread per worker claims execution jobs (db/queue.c) while fewer
  *   than max_inflight runs are in flight, loads each execution (pattern
  *   version, agents, the steps earlier attempts checkpointed) and starts it
- *   on the engine's loops. No thread waits on an agent.
- * - Every checkpoint (a finished node and the events before it) is written
- *   in a transaction that first checks the job's fence: once another worker
- *   has claimed the job, this one can write nothing more, and its run is
- *   cancelled.
+ *   on the engine's loops. No thread waits on an agent. A claimed batch is
+ *   loaded and marked running in one transaction.
+ * - Every checkpoint (a finished node and the events before it) goes back to
+ *   the worker thread, which writes the checkpoints and ends of all runs
+ *   waiting, in order, in one transaction (one commit for many runs); each
+ *   write first checks its job's fence: once another worker has claimed the
+ *   job, this one writes nothing more for it, and its run is cancelled. Should
+ *   the batch fail, each is written on its own.
  * - Leases are renewed every lease/3 in one transaction; executions whose
  *   cancel was requested (by any instance) are cancelled here within a poll.
- * - A run's end comes back from its loop as a completion; the worker thread
- *   settles it: events, the execution's final state and the job, in one
- *   fenced transaction. A run parked on an approval ends its job; approving
+ * - A run's end comes back from its loop the same way; the worker thread
+ *   settles it: events, the execution's final state and the job, fenced. A run parked on an approval ends its job; approving
  *   enqueues a new one, which resumes from the checkpoints.
  * - A job claimed more than max_attempts times (its workers died with it:
  *   a poison job) fails the execution without running it again.
@@ -34,10 +36,13 @@
 
 struct job_run;
 
-struct completion {
+/* A write the worker thread owes a run: a checkpoint, or the run's end. */
+struct pending {
 	struct job_run *jr;
-	cJSON *outcome;
-	struct completion *next;
+	cJSON *step;    /* a checkpoint's step; NULL: the end */
+	cJSON *events;  /* the events before it */
+	cJSON *outcome; /* the end's outcome */
+	struct pending *next;
 };
 
 struct job_run {
@@ -48,8 +53,11 @@ struct job_run {
 	struct pattern *pattern; /* from the cache (a reference) */
 	struct agent_spec *agents;
 	size_t agent_count;
-	cJSON *events; /* not yet written */
+	cJSON *events; /* not yet handed to the worker thread (the run's loop only) */
 	int lost;      /* the fence moved: write nothing more */
+	/* between job_prepare and job_launch */
+	cJSON *input, *resume;
+	int64_t seq_base, deadline;
 	struct job_run *next;
 };
 
@@ -71,10 +79,10 @@ struct worker {
 	struct worker_config cfg;
 	char name[96];
 	pthread_t thread;
-	pthread_mutex_t mu; /* stop, wake, completions, cache */
+	pthread_mutex_t mu; /* stop, wake, pending writes, cache */
 	pthread_cond_t cv;
 	int stop, draining, woken, abandon;
-	struct completion *done_head;
+	struct pending *pending_head, *pending_tail;
 	struct job_run *runs; /* worker thread only */
 	int inflight;         /* worker thread only */
 	struct cached cache[CACHE_SIZE];
@@ -179,65 +187,40 @@ static const char *str_of(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A finished node: the step and the events so far, under the job's fence. */
+static void pending_push(struct worker *w, struct pending *p)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->pending_tail)
+		w->pending_tail->next = p;
+	else
+		w->pending_head = p;
+	w->pending_tail = p;
+	w->woken = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A finished node: the step and the events so far go to the worker thread, in order. */
 static void run_checkpoint_hook(void *ud, const cJSON *step)
 {
 	struct job_run *jr = ud;
-	struct db *db = NULL;
-	struct err e;
 	if (__atomic_load_n(&jr->lost, __ATOMIC_ACQUIRE))
 		return;
-	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
-	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
-	struct step_row s = {
-		.node_id = str_of(step, "node_id"),
-		.status = str_of(step, "status"),
-		.output = output,
-		.error = str_of(step, "error"),
-		.port = str_of(step, "port"),
-		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
-		.confidence_set = cJSON_IsNumber(conf),
-		.started_at = iso_to_ms(step, "started_at"),
-		.finished_at = iso_to_ms(step, "finished_at"),
-	};
-	int rc = db_acquire(jr->w->pool, 10000, &db, &e);
-	if (!rc)
-		rc = db_begin(db, DB_TX_WRITE, &e);
-	if (!rc)
-		rc = queue_check(db, &jr->job, &e);
-	if (!rc)
-		rc = store_step_put(db, jr->job.tenant_id, jr->job.ref, &s, &e);
-	if (!rc)
-		rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, jr->events, &e);
-	if (!rc)
-		rc = db_commit(db, &e);
-	db_release(db);
-	free(output);
-	if (!rc) {
-		cJSON_Delete(jr->events);
-		jr->events = cJSON_CreateArray();
-	} else if (rc == ERR_CONFLICT) {
-		jr->lost = 1;
-		engine_run_cancel(jr->w->en, jr->job.ref, "the job was taken over by another worker");
-	} else {
-		log_kv(LOG_WARN, "worker", "cannot checkpoint", "execution", jr->job.ref, "error",
-		       e.msg, NULL);
-	}
+	struct pending *p = xcalloc(1, sizeof(*p));
+	p->jr = jr;
+	p->step = cJSON_Duplicate(step, 1);
+	p->events = jr->events;
+	jr->events = cJSON_CreateArray();
+	pending_push(jr->w, p);
 }
 
 static void run_done_hook(void *ud, const cJSON *outcome)
 {
 	struct job_run *jr = ud;
-	struct worker *w = jr->w;
-	struct completion *c = xcalloc(1, sizeof(*c));
-	c->jr = jr;
-	c->outcome = cJSON_Duplicate(outcome, 1);
-	pthread_mutex_lock(&w->mu);
-	c->next = w->done_head;
-	w->done_head = c;
-	w->woken = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	struct pending *p = xcalloc(1, sizeof(*p));
+	p->jr = jr;
+	p->outcome = cJSON_Duplicate(outcome, 1);
+	pending_push(jr->w, p);
 }
 
 static int run_load_pattern_hook(void *ud, const char *name, int64_t version, char **definition,
@@ -275,34 +258,27 @@ static void job_run_free(struct job_run *jr)
 		cache_put(jr->w, jr->pattern);
 	agent_specs_free(jr->agents, jr->agent_count);
 	cJSON_Delete(jr->events);
+	cJSON_Delete(jr->input);
+	cJSON_Delete(jr->resume);
 	job_release(&jr->job);
 	free(jr);
 }
 
 /* Settle an execution without running it (cancelled, gave up, gone), and its job. */
-static void settle_now(struct worker *w, struct job *j, const char *status, const char *msg)
+static int settle_in(struct db *db, const struct job *j, const char *status, const char *msg,
+		     struct err *e)
 {
-	struct db *db = NULL;
-	struct err e;
 	cJSON *er = cJSON_CreateObject();
 	cJSON_AddNullToObject(er, "node");
 	cJSON_AddStringToObject(er, "message", msg);
 	char *es = cJSON_PrintUnformatted(er);
 	struct execution_end x = { .status = status, .error = es };
-	int rc = db_acquire(w->pool, 10000, &db, &e);
+	int rc = store_execution_settle(db, j->tenant_id, j->ref, &x, e);
 	if (!rc)
-		rc = db_begin(db, DB_TX_WRITE, &e);
-	if (!rc)
-		rc = store_execution_settle(db, j->tenant_id, j->ref, &x, &e);
-	if (!rc)
-		rc = queue_finish(db, j, strcmp(status, "failed") != 0, msg, &e);
-	if (!rc)
-		rc = db_commit(db, &e);
-	if (rc)
-		log_kv(LOG_WARN, "worker", "cannot settle", "execution", j->ref, "error", e.msg, NULL);
-	db_release(db);
+		rc = queue_finish(db, j, strcmp(status, "failed") != 0, msg, e);
 	free(es);
 	cJSON_Delete(er);
+	return rc;
 }
 
 /* The resume map of docs/engine.md from the stored steps. */
@@ -336,76 +312,67 @@ static cJSON *resume_map(const cJSON *steps)
 	return m;
 }
 
-/* Load what a claimed execution needs and start it; 0, or the job was settled. */
-static int job_start(struct worker *w, struct job *j)
+/*
+ * Load what a claimed execution needs and mark it running, in the caller's
+ * write transaction: 0 with *out set (launch it after the commit), 0 with
+ * *out NULL (settled or finished here instead), or an error.
+ */
+static int job_prepare(struct worker *w, struct db *db, struct job *j, struct job_run **out,
+		       struct err *e)
 {
 	struct execution_full x;
 	struct pattern_row p;
 	struct pattern_version_row v;
-	struct db *db = NULL;
-	struct err e;
-	cJSON *steps = NULL, *input = NULL, *resume = NULL;
+	struct job_run *jr = NULL;
+	cJSON *steps = NULL;
+	char msg[200];
 	int64_t seq = 0;
 	int rc;
 
+	*out = NULL;
 	memset(&v, 0, sizeof(v));
 	memset(&x, 0, sizeof(x));
-	if ((rc = db_acquire(w->pool, 10000, &db, &e)))
-		return rc;
-	rc = store_execution_get_full(db, j->tenant_id, NULL, j->ref, &x, &e);
+	rc = store_execution_get_full(db, j->tenant_id, NULL, j->ref, &x, e);
 	if (rc == ERR_NOT_FOUND) {
-		db_release(db);
-		db = NULL;
-		struct db *d2 = NULL;
-		if (!db_acquire(w->pool, 10000, &d2, &e)) {
-			queue_finish(d2, j, 0, "the execution is gone", &e);
-			db_release(d2);
-		}
+		rc = queue_finish(db, j, 0, "the execution is gone", e);
 		goto out;
 	}
 	if (rc)
 		goto out;
 	if (!strcmp(x.status, "succeeded") || !strcmp(x.status, "failed") ||
 	    !strcmp(x.status, "cancelled") || !strcmp(x.status, "timed_out")) {
-		queue_finish(db, j, 1, NULL, &e);
+		rc = queue_finish(db, j, 1, NULL, e);
 		goto out;
 	}
 	if (x.cancel_requested) {
-		db_release(db);
-		db = NULL;
-		settle_now(w, j, "cancelled", "cancelled before it ran");
+		rc = settle_in(db, j, "cancelled", "cancelled before it ran", e);
 		goto out;
 	}
 	if (j->attempts > j->max_attempts) {
-		char msg[200];
-		db_release(db);
-		db = NULL;
 		snprintf(msg, sizeof(msg), "gave up after %lld attempts: each time, the worker "
 			 "running it stopped before it finished", (long long)j->max_attempts);
-		settle_now(w, j, "failed", msg);
+		rc = settle_in(db, j, "failed", msg, e);
 		goto out;
 	}
 	if (x.deadline_at && now_ms() >= x.deadline_at) {
-		db_release(db);
-		db = NULL;
-		settle_now(w, j, "timed_out", "the execution ran out of time");
+		rc = settle_in(db, j, "timed_out", "the execution ran out of time", e);
 		goto out;
 	}
-	rc = store_pattern_get(db, j->tenant_id, x.workspace_id, x.pattern_id, &p, &e);
+	rc = store_pattern_get(db, j->tenant_id, x.workspace_id, x.pattern_id, &p, e);
 	if (!rc)
-		rc = store_pattern_version_get(db, j->tenant_id, &p, x.version, &v, &e);
+		rc = store_pattern_version_get(db, j->tenant_id, &p, x.version, &v, e);
 	if (!rc)
-		rc = store_steps_json(db, j->tenant_id, j->ref, &steps, &e);
+		rc = store_steps_json(db, j->tenant_id, j->ref, &steps, e);
 	if (!rc)
-		rc = store_events_last_seq(db, j->tenant_id, j->ref, &seq, &e);
+		rc = store_events_last_seq(db, j->tenant_id, j->ref, &seq, e);
 	int64_t timeout = x.timeout_ms > 0 ? x.timeout_ms : 300000;
 	int64_t deadline = x.deadline_at ? x.deadline_at : now_ms() + timeout;
 	if (!rc)
-		rc = store_execution_running(db, j->tenant_id, j->ref, j->attempts, deadline, &e);
+		rc = store_execution_running(db, j->tenant_id, j->ref, j->attempts, deadline, e);
 	if (rc)
 		goto out;
 
-	struct job_run *jr = xcalloc(1, sizeof(*jr));
+	jr = xcalloc(1, sizeof(*jr));
 	jr->w = w;
 	jr->job = *j;
 	j->payload = NULL; /* moved */
@@ -414,23 +381,43 @@ static int job_start(struct worker *w, struct job *j)
 	str_copy(jr->pattern_name, sizeof(jr->pattern_name), x.pattern_name);
 	jr->version = x.version;
 	jr->events = cJSON_CreateArray();
-	rc = agent_specs_load(db, j->tenant_id, x.workspace_id, &jr->agents, &jr->agent_count, &e);
-	db_release(db);
-	db = NULL;
-	jr->pattern = rc ? NULL : cache_get(w, x.pattern_id, x.version, v.definition, &e);
-	if (!jr->pattern) {
-		settle_now(w, &jr->job, "failed", e.msg);
+	jr->seq_base = seq;
+	jr->deadline = deadline;
+	jr->input = x.input ? cJSON_Parse(x.input) : NULL;
+	jr->resume = cJSON_GetArraySize(steps) ? resume_map(steps) : NULL;
+	rc = agent_specs_load(db, j->tenant_id, x.workspace_id, &jr->agents, &jr->agent_count, e);
+	if (!rc && !(jr->pattern = cache_get(w, x.pattern_id, x.version, v.definition, e)))
+		rc = ERR_UNPROCESSABLE;
+	if (rc == ERR_UNPROCESSABLE) { /* a broken version cannot run: fail it, not the batch */
+		str_copy(msg, sizeof(msg), e->msg);
+		rc = settle_in(db, &jr->job, "failed", msg, e);
 		job_run_free(jr);
-		goto out;
+		jr = NULL;
+	} else if (rc) {
+		*j = jr->job; /* the caller still owns the job */
+		jr->job.payload = NULL;
+		job_run_free(jr);
+		jr = NULL;
 	}
-	input = x.input ? cJSON_Parse(x.input) : NULL;
-	resume = cJSON_GetArraySize(steps) ? resume_map(steps) : NULL;
+	*out = jr;
+out:
+	cJSON_Delete(steps);
+	store_pattern_version_release(&v);
+	execution_full_release(&x);
+	return rc;
+}
+
+/* Start a prepared run on the engine's loops. */
+static void job_launch(struct worker *w, struct job_run *jr)
+{
+	struct err e;
+	int64_t left = jr->deadline - now_ms();
 	struct run_request rq = {
-		.execution_id = j->ref, .pattern_id = x.pattern_id, .pattern_name = x.pattern_name,
-		.version = x.version, .pattern = jr->pattern, .input = input,
-		.agents = jr->agents, .agent_count = jr->agent_count,
-		.timeout_ms = deadline - now_ms() > 0 ? deadline - now_ms() : 1,
-		.resume = resume, .seq_base = seq, .runner = w->name,
+		.execution_id = jr->job.ref, .pattern_id = jr->pattern_id,
+		.pattern_name = jr->pattern_name, .version = jr->version, .pattern = jr->pattern,
+		.input = jr->input, .agents = jr->agents, .agent_count = jr->agent_count,
+		.timeout_ms = left > 0 ? left : 1, .resume = jr->resume, .seq_base = jr->seq_base,
+		.runner = w->name,
 		.hooks = { .ud = jr, .checkpoint = run_checkpoint_hook, .event = run_event_hook,
 			   .done = run_done_hook, .load_pattern = run_load_pattern_hook },
 	};
@@ -441,26 +428,97 @@ static int job_start(struct worker *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 	w->claimed++;
 	engine_run_start(w->en, &rq, &e);
-out:
-	db_release(db);
-	cJSON_Delete(steps);
-	cJSON_Delete(input);
-	cJSON_Delete(resume);
-	store_pattern_version_release(&v);
-	execution_full_release(&x);
-	return 0;
+	cJSON_Delete(jr->input);
+	cJSON_Delete(jr->resume);
+	jr->input = jr->resume = NULL;
 }
 
-/* The end of a run: events, the execution's state and the job, under the fence. */
-static void job_settle(struct worker *w, struct completion *c)
+/* Prepare claimed execution jobs in one transaction, else one at a time; launch them. */
+static void jobs_start(struct worker *w, struct job *jobs, int n)
 {
-	struct job_run *jr = c->jr;
-	const cJSON *o = c->outcome;
+	struct job_run *ready[CLAIM_BATCH] = { 0 };
+	struct db *db = NULL;
+	struct err e;
+	int rc = db_acquire(w->pool, 10000, &db, &e);
+	int batch = n > 1 && !rc;
+	if (batch && !(rc = db_begin(db, DB_TX_WRITE, &e))) {
+		for (int i = 0; i < n && !rc; i++)
+			rc = job_prepare(w, db, &jobs[i], &ready[i], &e);
+		for (int i = 0; i < n && rc; i++) /* undone with the transaction */
+			if (ready[i]) {
+				jobs[i] = ready[i]->job;
+				ready[i]->job.payload = NULL;
+				job_run_free(ready[i]);
+				ready[i] = NULL;
+			}
+		if (!rc && (rc = db_commit(db, &e)))
+			for (int i = 0; i < n; i++)
+				if (ready[i]) {
+					jobs[i] = ready[i]->job;
+					ready[i]->job.payload = NULL;
+					job_run_free(ready[i]);
+					ready[i] = NULL;
+				}
+		db_rollback(db);
+	}
+	if (!batch || rc) {
+		for (int i = 0; i < n; i++) {
+			ready[i] = NULL;
+			if (!db && db_acquire(w->pool, 10000, &db, &e))
+				continue;
+			if (!(rc = db_begin(db, DB_TX_WRITE, &e)) &&
+			    !(rc = job_prepare(w, db, &jobs[i], &ready[i], &e)))
+				rc = db_commit(db, &e);
+			db_rollback(db);
+			if (rc) {
+				log_kv(LOG_WARN, "worker", "cannot start", "execution", jobs[i].ref,
+				       "error", e.msg, NULL);
+				if (ready[i]) {
+					job_run_free(ready[i]);
+					ready[i] = NULL;
+				}
+			}
+		}
+	}
+	db_release(db);
+	for (int i = 0; i < n; i++)
+		if (ready[i])
+			job_launch(w, ready[i]);
+}
+
+/* One pending write under its job's fence: 0, ERR_CONFLICT (lost: nothing written), or an error. */
+static int pending_write(struct db *db, struct pending *p, struct err *e)
+{
+	struct job_run *jr = p->jr;
+	int rc = queue_check(db, &jr->job, e);
+	if (rc)
+		return rc;
+	if (p->step) {
+		const cJSON *step = p->step;
+		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
+		char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
+		struct step_row s = {
+			.node_id = str_of(step, "node_id"),
+			.status = str_of(step, "status"),
+			.output = output,
+			.error = str_of(step, "error"),
+			.port = str_of(step, "port"),
+			.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
+			.confidence_set = cJSON_IsNumber(conf),
+			.started_at = iso_to_ms(step, "started_at"),
+			.finished_at = iso_to_ms(step, "finished_at"),
+		};
+		rc = store_step_put(db, jr->job.tenant_id, jr->job.ref, &s, e);
+		if (!rc)
+			rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, p->events, e);
+		free(output);
+		return rc;
+	}
+	const cJSON *o = p->outcome;
 	const cJSON *res = cJSON_GetObjectItemCaseSensitive(o, "result");
 	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(res, "confidence");
 	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "usage");
-	const cJSON *evs = cJSON_GetObjectItemCaseSensitive(o, "events");
 	const char *status = str_of(o, "status");
 	char *rs = cJSON_IsNull(res) || !res ? NULL : cJSON_PrintUnformatted(res);
 	char *es = cJSON_IsNull(er) || !er ? NULL : cJSON_PrintUnformatted(er);
@@ -471,40 +529,86 @@ static void job_settle(struct worker *w, struct completion *c)
 		.tokens_in = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(u, "input_tokens")),
 		.tokens_out = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(u, "output_tokens")),
 	};
-	struct db *db = NULL;
-	struct err e;
-	int rc = 0;
-	if (!__atomic_load_n(&jr->lost, __ATOMIC_ACQUIRE)) {
-		rc = db_acquire(w->pool, 10000, &db, &e);
-		if (!rc)
-			rc = db_begin(db, DB_TX_WRITE, &e);
-		if (!rc)
-			rc = queue_check(db, &jr->job, &e);
-		if (!rc) /* the events the loop reported after the last checkpoint */
-			rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, evs, &e);
-		if (!rc)
-			rc = store_execution_settle(db, jr->job.tenant_id, jr->job.ref, &x, &e);
-		if (!rc)
-			rc = queue_finish(db, &jr->job, 1, NULL, &e);
-		if (!rc)
-			rc = db_commit(db, &e);
-		if (rc && rc != ERR_CONFLICT)
-			log_kv(LOG_WARN, "worker", "cannot settle", "execution", jr->job.ref,
-			       "error", e.msg, NULL);
-		db_release(db);
-	}
+	/* the events the loop reported after the last checkpoint */
+	rc = store_events_put(db, jr->job.tenant_id, jr->job.ref,
+			      cJSON_GetObjectItemCaseSensitive(o, "events"), e);
+	if (!rc)
+		rc = store_execution_settle(db, jr->job.tenant_id, jr->job.ref, &x, e);
+	if (!rc)
+		rc = queue_finish(db, &jr->job, 1, NULL, e);
 	free(rs);
 	free(es);
-	for (struct job_run **pp = &w->runs; *pp; pp = &(*pp)->next)
-		if (*pp == jr) {
-			*pp = jr->next;
-			break;
+	return rc;
+}
+
+static void run_lost(struct worker *w, struct job_run *jr)
+{
+	__atomic_store_n(&jr->lost, 1, __ATOMIC_RELEASE);
+	engine_run_cancel(w->en, jr->job.ref, "the job was taken over by another worker");
+}
+
+/*
+ * Write the pending checkpoints and ends, in order: all in one transaction,
+ * or, should that fail, each in its own. Then retire the runs that ended.
+ */
+static void pendings_flush(struct worker *w, struct pending *list)
+{
+	struct db *db = NULL;
+	struct err e;
+	int rc = db_acquire(w->pool, 10000, &db, &e);
+	int batch = !rc && list && list->next;
+	if (batch && !(rc = db_begin(db, DB_TX_WRITE, &e))) {
+		for (struct pending *p = list; p && !rc; p = p->next) {
+			if (__atomic_load_n(&p->jr->lost, __ATOMIC_ACQUIRE))
+				continue;
+			rc = pending_write(db, p, &e);
+			if (rc == ERR_CONFLICT) {
+				run_lost(w, p->jr);
+				rc = 0;
+			}
 		}
-	pthread_mutex_lock(&w->mu);
-	w->inflight--;
-	pthread_mutex_unlock(&w->mu);
-	w->settled++;
-	job_run_free(jr);
+		if (!rc)
+			rc = db_commit(db, &e);
+		db_rollback(db);
+	}
+	for (struct pending *p = list; p && (!batch || rc); p = p->next) {
+		if (__atomic_load_n(&p->jr->lost, __ATOMIC_ACQUIRE) ||
+		    (!db && db_acquire(w->pool, 10000, &db, &e)))
+			continue;
+		int one = db_begin(db, DB_TX_WRITE, &e);
+		if (!one)
+			one = pending_write(db, p, &e);
+		if (!one)
+			one = db_commit(db, &e);
+		db_rollback(db);
+		if (one == ERR_CONFLICT)
+			run_lost(w, p->jr);
+		else if (one)
+			log_kv(LOG_WARN, "worker", p->step ? "cannot checkpoint" : "cannot settle",
+			       "execution", p->jr->job.ref, "error", e.msg, NULL);
+	}
+	db_release(db);
+	while (list) {
+		struct pending *next = list->next;
+		if (!list->step) {
+			struct job_run *jr = list->jr;
+			for (struct job_run **pp = &w->runs; *pp; pp = &(*pp)->next)
+				if (*pp == jr) {
+					*pp = jr->next;
+					break;
+				}
+			pthread_mutex_lock(&w->mu);
+			w->inflight--;
+			pthread_mutex_unlock(&w->mu);
+			w->settled++;
+			job_run_free(jr);
+		}
+		cJSON_Delete(list->step);
+		cJSON_Delete(list->events);
+		cJSON_Delete(list->outcome);
+		free(list);
+		list = next;
+	}
 }
 
 /* ---- webhook deliveries -------------------------------------------------------------------- */
@@ -707,10 +811,14 @@ static void claim_some(struct worker *w)
 			job_release(&jobs[i]);
 		return;
 	}
+	struct job execs[CLAIM_BATCH];
+	int nexec = 0;
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(jobs[i].kind, "execution")) {
-			job_start(w, &jobs[i]);
-		} else if (!strcmp(jobs[i].kind, "webhook")) {
+			execs[nexec++] = jobs[i];
+			continue;
+		}
+		if (!strcmp(jobs[i].kind, "webhook")) {
 			delivery_push(w, &jobs[i]);
 		} else {
 			struct db *d2 = NULL;
@@ -721,6 +829,10 @@ static void claim_some(struct worker *w)
 		}
 		job_release(&jobs[i]);
 	}
+	if (nexec)
+		jobs_start(w, execs, nexec);
+	for (int i = 0; i < nexec; i++)
+		job_release(&execs[i]);
 	if (n == room) { /* more may be waiting */
 		pthread_mutex_lock(&w->mu);
 		w->woken = 1;
@@ -770,7 +882,7 @@ static void *worker_main(void *arg)
 	int64_t next_tick = mono_ms() + 1000;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		if (!w->done_head && !w->woken && !w->stop) {
+		if (!w->pending_head && !w->woken && !w->stop) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			int64_t ns = ts.tv_nsec + w->cfg.poll_ms * 1000000;
@@ -778,8 +890,8 @@ static void *worker_main(void *arg)
 			ts.tv_nsec = ns % 1000000000;
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 		}
-		struct completion *done = w->done_head;
-		w->done_head = NULL;
+		struct pending *done = w->pending_head;
+		w->pending_head = w->pending_tail = NULL;
 		w->woken = 0;
 		int stop = w->stop, draining = w->draining, abandon = w->abandon, inflight = w->inflight;
 		w->abandon = 0;
@@ -789,14 +901,9 @@ static void *worker_main(void *arg)
 				__atomic_store_n(&jr->lost, 1, __ATOMIC_RELEASE);
 				engine_run_cancel(w->en, jr->job.ref, "the worker is stopping");
 			}
-		while (done) {
-			struct completion *next = done->next;
-			job_settle(w, done);
-			cJSON_Delete(done->outcome);
-			free(done);
-			done = next;
-		}
-		if (stop && !inflight && !done)
+		if (done)
+			pendings_flush(w, done);
+		if (stop && !inflight)
 			break;
 		if (stop)
 			continue;
@@ -901,7 +1008,7 @@ void worker_stop(struct worker *w, int64_t grace_ms)
 	int64_t until = mono_ms() + grace_ms;
 	while (mono_ms() < until) {
 		pthread_mutex_lock(&w->mu);
-		int busy = w->inflight > 0 || w->done_head || w->delivering > 0;
+		int busy = w->inflight > 0 || w->pending_head || w->delivering > 0;
 		pthread_mutex_unlock(&w->mu);
 		if (!busy)
 			break;

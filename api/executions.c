@@ -241,7 +241,7 @@ int api_executions_create(struct req *r)
 	char id[UUID_STR_LEN];
 	const char *qwait = req_query(r, "wait");
 	int64_t wait = 0;
-	int rc, slot = -1;
+	int rc, slot = -1, replayed = 0;
 
 	if ((rc = submit_parse(r, &in)))
 		return rc;
@@ -308,6 +308,7 @@ int api_executions_create(struct req *r)
 		str_copy(id, sizeof(id), existing.id);
 		execution_full_release(&existing);
 		rc = 0;
+		replayed = 1;
 		req_add_header(r, "Idempotent-Replayed", "true");
 	} else {
 		execution_full_release(&existing);
@@ -328,9 +329,12 @@ int api_executions_create(struct req *r)
 	}
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "id", id);
+	/* as committed; a replay reads what the key's execution is now */
 	char status[24] = "queued";
-	db_query_text(db, &r->err, status, sizeof(status),
-		      "SELECT status FROM executions WHERE id = ?", "s", id);
+	if (replayed)
+		db_query_text(db, &r->err, status, sizeof(status),
+			      "SELECT status FROM executions WHERE tenant_id = ? AND id = ?", "ss",
+			      r->auth.tenant_id, id);
 	cJSON_AddStringToObject(j, "status", status);
 	rc = req_json(r, 202, j);
 out:

@@ -73,14 +73,28 @@ void random_bytes(void *p, size_t n)
 	}
 }
 
+/*
+ * UUIDv7 with a 12-bit counter in rand_a (RFC 9562 6.2, method 1): the ids one
+ * process makes sort in the order it made them, also within a millisecond
+ * (rows ordered by time then id, such as steps, keep their order).
+ */
 void uuid_v7(char out[UUID_STR_LEN])
 {
+	static uint64_t last; /* ms << 12 | counter */
 	unsigned char u[16];
-	uint64_t ms = (uint64_t)now_ms();
-	random_bytes(u + 6, 10);
+	uint64_t prev = __atomic_load_n(&last, __ATOMIC_RELAXED), next;
+	do {
+		next = (uint64_t)now_ms() << 12;
+		if (next <= prev)
+			next = prev + 1; /* the same ms, or the clock went back: count on */
+	} while (!__atomic_compare_exchange_n(&last, &prev, next, 0, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	uint64_t ms = next >> 12;
+	random_bytes(u + 8, 8);
 	for (int i = 0; i < 6; i++)
 		u[i] = (unsigned char)(ms >> (8 * (5 - i)));
-	u[6] = (unsigned char)(0x70 | (u[6] & 0x0f));
+	u[6] = (unsigned char)(0x70 | ((next >> 8) & 0x0f));
+	u[7] = (unsigned char)(next & 0xff);
 	u[8] = (unsigned char)(0x80 | (u[8] & 0x3f));
 	static const char hex[] = "0123456789abcdef";
 	int o = 0;

@@ -149,3 +149,17 @@ int queue_depth(struct db *db, int64_t *queued, int64_t *running, struct err *e)
 				    "SELECT COUNT(*) FROM jobs WHERE status = 'running'", "");
 	return rc;
 }
+
+/*
+ * A plan is made for the table's size at the time: made while the tables were nearly
+ * empty (a new database, before autovacuum's first ANALYZE, which can take minutes), a
+ * lookup by (tenant_id, id), and the foreign-key checks of every step and event, use
+ * an index on tenant_id alone and read all of the tenant's rows. An ANALYZE gives the
+ * planner the real sizes and makes every session plan its statements again.
+ */
+int queue_analyze(struct db *db, struct err *e)
+{
+	if (db_dialect(db) != DB_POSTGRES)
+		return 0;
+	return db_exec(db, "ANALYZE executions, jobs, steps, events", e);
+}

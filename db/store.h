@@ -338,6 +338,9 @@ int store_quotas_set(struct db *db, const char *tenant_id, const int64_t values[
  */
 int store_quota_take(struct db *db, const char *tenant_id, const char *metric, int64_t amount,
 		     struct err *e);
+/* A submission's concurrent_executions and executions_per_day units at once, as
+ * store_quota_take does each; run it last before the commit (it holds both counters). */
+int store_quota_take_execution(struct db *db, const char *tenant_id, struct err *e);
 /* The reverse (never below 0). */
 int store_quota_release(struct db *db, const char *tenant_id, const char *metric,
 			int64_t amount, struct err *e);
@@ -565,10 +568,10 @@ int store_step_put(struct db *db, const char *tenant_id, const char *execution_i
 /* [{node_id, status, output, confidence, error, port?, started_at, finished_at}] in order. */
 int store_steps_json(struct db *db, const char *tenant_id, const char *execution_id,
 		     cJSON **out, struct err *e);
-/* Events as the engine reports them ({seq, type, node?, data, at}); a seq stored twice
- * keeps the first. */
+/* Events as the engine reports them ({seq, type, node?, data, at}), those after after_seq
+ * (already written), a few per statement; a seq stored twice keeps the first. */
 int store_events_put(struct db *db, const char *tenant_id, const char *execution_id,
-		     const cJSON *events, struct err *e);
+		     const cJSON *events, int64_t after_seq, struct err *e);
 int store_events_json(struct db *db, const char *tenant_id, const char *execution_id,
 		      int64_t after_seq, int max, cJSON **out, struct err *e);
 int store_events_last_seq(struct db *db, const char *tenant_id, const char *execution_id,
@@ -664,6 +667,8 @@ int queue_finish(struct db *db, const struct job *j, int ok, const char *error, 
 int queue_retry(struct db *db, const struct job *j, int64_t run_at, const char *error,
 		struct err *e);
 int queue_depth(struct db *db, int64_t *queued, int64_t *running, struct err *e);
+/* PostgreSQL: refresh the statistics of the queue's tables (nothing on SQLite). */
+int queue_analyze(struct db *db, struct err *e);
 
 /* --- execution statistics (store_stats.c) ------------------------------------------------ */
 

@@ -90,25 +90,61 @@ int store_steps_json(struct db *db, const char *tenant_id, const char *execution
 	return rc;
 }
 
-int store_events_put(struct db *db, const char *tenant_id, const char *execution_id,
-		     const cJSON *events, struct err *e)
+#define EVENTS_PER_INSERT 8
+
+/* One INSERT of rows events (1..EVENTS_PER_INSERT). */
+static int events_insert(struct db *db, const char *tenant_id, const char *execution_id,
+			 const cJSON *const *evs, int rows, struct err *e)
 {
-	const cJSON *ev;
-	int rc = 0;
-	cJSON_ArrayForEach(ev, events) {
+	struct buf sql = BUF_INIT;
+	struct db_stmt *st = NULL;
+	int rc;
+	buf_adds(&sql, "INSERT INTO events (tenant_id, execution_id, seq, type, data, created_at) "
+		       "VALUES (?, ?, ?, ?, ?, ?)");
+	for (int i = 1; i < rows; i++)
+		buf_adds(&sql, ", (?, ?, ?, ?, ?, ?)");
+	buf_adds(&sql, " ON CONFLICT DO NOTHING");
+	rc = db_prepare(db, sql.p, &st, e);
+	for (int i = 0; !rc && i < rows; i++) {
+		const cJSON *ev = evs[i];
 		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+		const char *t = cJSON_IsString(type) ? type->valuestring : "event";
 		char *text = cJSON_PrintUnformatted(ev);
-		rc = db_execf(db, e, NULL,
-			      "INSERT INTO events (tenant_id, execution_id, seq, type, data, "
-			      "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			      "ssissi", tenant_id, execution_id, (int64_t)cJSON_GetNumberValue(seq),
-			      cJSON_IsString(type) ? type->valuestring : "event", text, now_ms());
+		int k = i * 6;
+		if (db_bind_text(st, k + 1, tenant_id, strlen(tenant_id)) < 0 ||
+		    db_bind_text(st, k + 2, execution_id, strlen(execution_id)) < 0 ||
+		    db_bind_int64(st, k + 3, (int64_t)cJSON_GetNumberValue(seq)) < 0 ||
+		    db_bind_text(st, k + 4, t, strlen(t)) < 0 ||
+		    db_bind_text(st, k + 5, text, strlen(text)) < 0 ||
+		    db_bind_int64(st, k + 6, now_ms()) < 0)
+			rc = err_set(e, ERR_INTERNAL, NULL, "cannot bind an event");
 		free(text);
-		if (rc)
-			break;
 	}
-	return rc;
+	if (!rc)
+		rc = db_step(st, e);
+	db_finalize(st);
+	buf_release(&sql);
+	return rc < 0 ? rc : 0;
+}
+
+int store_events_put(struct db *db, const char *tenant_id, const char *execution_id,
+		     const cJSON *events, int64_t after_seq, struct err *e)
+{
+	const cJSON *ev, *batch[EVENTS_PER_INSERT];
+	int rc = 0, rows = 0;
+	cJSON_ArrayForEach(ev, events) {
+		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
+		if (cJSON_IsNumber(seq) && seq->valuedouble <= (double)after_seq)
+			continue; /* written by an earlier checkpoint */
+		batch[rows++] = ev;
+		if (rows == EVENTS_PER_INSERT) {
+			if ((rc = events_insert(db, tenant_id, execution_id, batch, rows, e)))
+				return rc;
+			rows = 0;
+		}
+	}
+	return rows ? events_insert(db, tenant_id, execution_id, batch, rows, e) : 0;
 }
 
 int store_events_json(struct db *db, const char *tenant_id, const char *execution_id,
@@ -297,9 +333,6 @@ int store_execution_submit(struct db *db, const struct execution_submit *in,
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = store_quota_take(db, in->tenant_id, "concurrent_executions", 1, e)) ||
-	    (rc = store_quota_take(db, in->tenant_id, "executions_per_day", 1, e)))
-		return rc;
 	uuid_v7(id_out);
 	rc = db_execf(db, e, NULL,
 		      "INSERT INTO executions (id, tenant_id, workspace_id, pattern_id, "
@@ -311,10 +344,19 @@ int store_execution_submit(struct db *db, const struct execution_submit *in,
 		      in->version, in->input, in->actor_type, in->actor_id, in->idempotency_key,
 		      in->request_hash, (int64_t)in->priority, (int64_t)in->max_attempts,
 		      in->timeout_ms, in->webhook_url, in->webhook_secret_enc, now, now);
+	char job_id[UUID_STR_LEN];
 	if (!rc) {
 		struct job_new j = { .tenant_id = in->tenant_id, .kind = "execution", .ref = id_out,
 				     .priority = in->priority, .max_attempts = in->max_attempts };
-		rc = queue_enqueue(db, &j, NULL, e);
+		rc = queue_enqueue(db, &j, job_id, e);
+	}
+	/* last: from here to the commit the tenant's counters are locked (PostgreSQL) */
+	if (!rc && (rc = store_quota_take_execution(db, in->tenant_id, e)) == ERR_RATE_LIMITED) {
+		struct err ignored; /* refused: leave nothing for a caller that goes on */
+		db_execf(db, &ignored, NULL, "DELETE FROM jobs WHERE tenant_id = ? AND id = ?", "ss",
+			 in->tenant_id, job_id);
+		db_execf(db, &ignored, NULL, "DELETE FROM executions WHERE tenant_id = ? AND id = ?",
+			 "ss", in->tenant_id, id_out);
 	}
 	return rc;
 }
@@ -329,40 +371,38 @@ int store_execution_running(struct db *db, const char *tenant_id, const char *id
 			"iiiss", attempts, now_ms(), deadline_at, tenant_id, id);
 }
 
-/* Terminal statuses free the concurrent-executions unit; waiting_approval keeps it. */
+/* Terminal statuses free the concurrent-executions unit; waiting_approval keeps it. The
+ * unit goes back last, as the counter row stays locked until the commit (PostgreSQL). */
 int store_execution_settle(struct db *db, const char *tenant_id, const char *id,
 			   const struct execution_end *x, struct err *e)
 {
-	int64_t changes = 0;
-	int terminal = strcmp(x->status, "waiting_approval") != 0;
-	int rc = db_execf(db, e, &changes,
-			  "UPDATE executions SET status = ?, result = ?, "
-			  "confidence = CASE WHEN CAST(? AS INTEGER) = 1 THEN "
-			  "CAST(? AS DOUBLE PRECISION) ELSE NULL END, "
-			  "error = ?, "
-			  "tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, "
-			  "finished_at = CASE WHEN CAST(? AS INTEGER) = 1 THEN CAST(? AS BIGINT) ELSE NULL END "
-			  "WHERE tenant_id = ? AND id = ? AND status NOT IN "
-			  "('succeeded', 'failed', 'cancelled', 'timed_out')",
-			  "ssidsiiiiss", x->status, x->result, (int64_t)x->confidence_set,
-			  x->confidence, x->error, x->tokens_in, x->tokens_out, (int64_t)terminal,
-			  now_ms(), tenant_id, id);
-	if (!rc && changes && terminal)
-		rc = store_quota_release(db, tenant_id, "concurrent_executions", 1, e);
-	if (!rc && changes && terminal) { /* the completion webhook, delivered as a job */
-		char url[8];
-		int has = db_query_text(db, e, url, sizeof(url),
-					"SELECT webhook_url FROM executions WHERE tenant_id = ? AND id = ? "
-					"AND webhook_url IS NOT NULL", "ss", tenant_id, id) == 0;
-		if (has) {
-			char key[UUID_STR_LEN + 16];
-			snprintf(key, sizeof(key), "webhook:%s", id);
-			struct job_new j = { .tenant_id = tenant_id, .kind = "webhook", .ref = id,
-					     .dedupe_key = key, .max_attempts = 8 };
-			rc = queue_enqueue(db, &j, NULL, e);
-		} else {
-			err_clear(e);
-		}
+	struct db_stmt *st = NULL;
+	int terminal = strcmp(x->status, "waiting_approval") != 0, changed = 0, webhook = 0;
+	int rc = db_prepare_bindf(
+		db, e, &st,
+		"UPDATE executions SET status = ?, result = ?, "
+		"confidence = CASE WHEN CAST(? AS INTEGER) = 1 THEN "
+		"CAST(? AS DOUBLE PRECISION) ELSE NULL END, "
+		"error = ?, "
+		"tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, "
+		"finished_at = CASE WHEN CAST(? AS INTEGER) = 1 THEN CAST(? AS BIGINT) ELSE NULL END "
+		"WHERE tenant_id = ? AND id = ? AND status NOT IN "
+		"('succeeded', 'failed', 'cancelled', 'timed_out') RETURNING webhook_url",
+		"ssidsiiiiss", x->status, x->result, (int64_t)x->confidence_set, x->confidence,
+		x->error, x->tokens_in, x->tokens_out, (int64_t)terminal, now_ms(), tenant_id, id);
+	if (!rc && (rc = db_step(st, e)) == DB_ROW) {
+		changed = 1;
+		webhook = !db_column_is_null(st, 0);
 	}
-	return rc;
+	db_finalize(st);
+	rc = rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+	if (!rc && changed && terminal && webhook) { /* the completion webhook, as a job */
+		char key[UUID_STR_LEN + 16];
+		snprintf(key, sizeof(key), "webhook:%s", id);
+		struct job_new j = { .tenant_id = tenant_id, .kind = "webhook", .ref = id,
+				     .dedupe_key = key, .max_attempts = 8 };
+		rc = queue_enqueue(db, &j, NULL, e);
+	}
+	return rc || !changed || !terminal ? rc : store_quota_release(db, tenant_id,
+								       "concurrent_executions", 1, e);
 }

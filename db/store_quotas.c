@@ -137,6 +137,15 @@ static int usage_ensure(struct db *db, const char *tenant_id, int m, const char 
 			period, now);
 }
 
+/* The conditional increment; *n is 1 if it was within the quota (and the row exists). */
+static int take_once(struct db *db, const char *tenant_id, int m, const char *period,
+		     int64_t amount, int64_t *n, struct err *e)
+{
+	return db_execf(db, e, n, metrics[m].take, "iissis", amount, now_ms(), tenant_id, period,
+			amount, tenant_id);
+}
+
+/* The counter row is looked for only when the update changed nothing: first use, or full. */
 int store_quota_take(struct db *db, const char *tenant_id, const char *metric, int64_t amount,
 		     struct err *e)
 {
@@ -146,32 +155,60 @@ int store_quota_take(struct db *db, const char *tenant_id, const char *metric, i
 	if (m < 0)
 		return m;
 	period_key(metrics[m].period, period);
-	if ((rc = usage_ensure(db, tenant_id, m, period, e)) ||
-	    (rc = db_execf(db, e, &n, metrics[m].take, "iissis", amount, now_ms(), tenant_id,
-			   period, amount, tenant_id)))
+	if ((rc = take_once(db, tenant_id, m, period, amount, &n, e)) || n == 1)
 		return rc;
-	if (n == 1)
-		return 0;
+	if ((rc = usage_ensure(db, tenant_id, m, period, e)) ||
+	    (rc = take_once(db, tenant_id, m, period, amount, &n, e)) || n == 1)
+		return rc;
 	if ((rc = db_query_int64(db, e, &limit, metrics[m].limit, "s", tenant_id)))
 		return rc;
 	return err_setc(e, ERR_RATE_LIMITED, "quota_exceeded", metric,
 			"the %s quota of this tenant (%lld) is reached", metric, (long long)limit);
 }
 
+static const char sql_release[] =
+	"UPDATE tenant_usage SET value = CASE WHEN value > ? THEN value - ? ELSE 0 END, "
+	"updated_at = ? WHERE tenant_id = ? AND metric = ? AND period = ?";
+
 int store_quota_release(struct db *db, const char *tenant_id, const char *metric,
 			int64_t amount, struct err *e)
 {
 	char period[24];
+	int64_t n = 0;
 	int m = metric_index(metric, e), rc;
 	if (m < 0)
 		return m;
 	period_key(metrics[m].period, period);
+	rc = db_execf(db, e, &n, sql_release, "iiisss", amount, amount, now_ms(), tenant_id,
+		      metric, period);
+	if (rc || n == 1)
+		return rc;
 	if ((rc = usage_ensure(db, tenant_id, m, period, e)))
 		return rc;
-	return db_execf(db, e, NULL,
-			"UPDATE tenant_usage SET value = CASE WHEN value > ? THEN value - ? "
-			"ELSE 0 END, updated_at = ? WHERE tenant_id = ? AND metric = ? AND period = ?",
-			"iiisss", amount, amount, now_ms(), tenant_id, metric, period);
+	return db_execf(db, e, NULL, sql_release, "iiisss", amount, amount, now_ms(), tenant_id,
+			metric, period);
+}
+
+/*
+ * A submission's two units, concurrent_executions then executions_per_day: always in
+ * this order, as the counter rows stay locked to the commit (PostgreSQL) and another
+ * order could deadlock with a concurrent submission (one statement for both locks them
+ * in the order of the plan's scan, which is not fixed). All or nothing.
+ */
+int store_quota_take_execution(struct db *db, const char *tenant_id, struct err *e)
+{
+	static const int both[] = { QUOTA_CONCURRENT_EXECUTIONS, QUOTA_EXECUTIONS_PER_DAY };
+	size_t n = 0;
+	int rc = 0;
+	while (n < ARRAY_SIZE(both) &&
+	       !(rc = store_quota_take(db, tenant_id, store_quota_names[both[n]], 1, e)))
+		n++;
+	/* for a caller that goes on in the same transaction */
+	for (size_t i = 0; rc == ERR_RATE_LIMITED && i < n; i++) {
+		struct err ignored;
+		store_quota_release(db, tenant_id, store_quota_names[both[i]], 1, &ignored);
+	}
+	return rc;
 }
 
 static const char *const sql_recount[QUOTA__COUNT] = {

@@ -55,6 +55,9 @@ struct job_run {
 	size_t agent_count;
 	cJSON *events; /* not yet handed to the worker thread (the run's loop only) */
 	int lost;      /* the fence moved: write nothing more */
+	/* worker thread: events up to seq_written are committed, up to seq_tx written in
+	 * the open transaction */
+	int64_t seq_written, seq_tx;
 	/* between job_prepare and job_launch */
 	cJSON *input, *resume;
 	int64_t seq_base, deadline;
@@ -87,6 +90,7 @@ struct worker {
 	int inflight;         /* worker thread only */
 	struct cached cache[CACHE_SIZE];
 	int64_t claimed, settled;
+	int64_t next_analyze; /* the claim count at which to refresh statistics (PostgreSQL) */
 	/* webhook deliveries: their own thread, so a slow receiver never holds claims */
 	pthread_t deliver_thread;
 	pthread_cond_t deliver_cv;
@@ -99,11 +103,10 @@ struct worker {
 
 /* ---- parsed patterns, shared by the runs of one version -------------------------------- */
 
-static struct pattern *cache_get(struct worker *w, const char *pattern_id, int64_t version,
-				 const char *definition, struct err *e)
+/* The cached pattern of a version (a reference), or NULL. */
+static struct pattern *cache_find(struct worker *w, const char *pattern_id, int64_t version)
 {
 	char key[sizeof(w->cache[0].key)];
-	struct problems pr;
 	struct pattern *p = NULL;
 	snprintf(key, sizeof(key), "%s/%lld", pattern_id, (long long)version);
 	pthread_mutex_lock(&w->mu);
@@ -115,8 +118,19 @@ static struct pattern *cache_get(struct worker *w, const char *pattern_id, int64
 			break;
 		}
 	pthread_mutex_unlock(&w->mu);
+	return p;
+}
+
+/* The cached pattern, else definition parsed and cached (a reference either way). */
+static struct pattern *cache_get(struct worker *w, const char *pattern_id, int64_t version,
+				 const char *definition, struct err *e)
+{
+	char key[sizeof(w->cache[0].key)];
+	struct problems pr;
+	struct pattern *p = cache_find(w, pattern_id, version);
 	if (p)
 		return p;
+	snprintf(key, sizeof(key), "%s/%lld", pattern_id, (long long)version);
 	problems_init(&pr);
 	int rc = pattern_parse(definition, strlen(definition), &p, &pr, e);
 	if (rc && pr.count)
@@ -273,9 +287,9 @@ static int settle_in(struct db *db, const struct job *j, const char *status, con
 	cJSON_AddStringToObject(er, "message", msg);
 	char *es = cJSON_PrintUnformatted(er);
 	struct execution_end x = { .status = status, .error = es };
-	int rc = store_execution_settle(db, j->tenant_id, j->ref, &x, e);
-	if (!rc)
-		rc = queue_finish(db, j, strcmp(status, "failed") != 0, msg, e);
+	int rc = queue_finish(db, j, strcmp(status, "failed") != 0, msg, e);
+	if (!rc) /* last: it gives the concurrency unit back (a locked counter) */
+		rc = store_execution_settle(db, j->tenant_id, j->ref, &x, e);
 	free(es);
 	cJSON_Delete(er);
 	return rc;
@@ -324,6 +338,7 @@ static int job_prepare(struct worker *w, struct db *db, struct job *j, struct jo
 	struct pattern_row p;
 	struct pattern_version_row v;
 	struct job_run *jr = NULL;
+	struct pattern *pat = NULL; /* a reference to the cached pattern */
 	cJSON *steps = NULL;
 	char msg[200];
 	int64_t seq = 0;
@@ -358,12 +373,16 @@ static int job_prepare(struct worker *w, struct db *db, struct job *j, struct jo
 		rc = settle_in(db, j, "timed_out", "the execution ran out of time", e);
 		goto out;
 	}
-	rc = store_pattern_get(db, j->tenant_id, x.workspace_id, x.pattern_id, &p, e);
-	if (!rc)
-		rc = store_pattern_version_get(db, j->tenant_id, &p, x.version, &v, e);
-	if (!rc)
+	/* the version's text only when its parsed pattern is not cached; the checkpoints only
+	 * when the execution ran before (a retry, or resumed after an approval) */
+	if (!(pat = cache_find(w, x.pattern_id, x.version))) {
+		rc = store_pattern_get(db, j->tenant_id, x.workspace_id, x.pattern_id, &p, e);
+		if (!rc)
+			rc = store_pattern_version_get(db, j->tenant_id, &p, x.version, &v, e);
+	}
+	if (!rc && x.started_at)
 		rc = store_steps_json(db, j->tenant_id, j->ref, &steps, e);
-	if (!rc)
+	if (!rc && x.started_at)
 		rc = store_events_last_seq(db, j->tenant_id, j->ref, &seq, e);
 	int64_t timeout = x.timeout_ms > 0 ? x.timeout_ms : 300000;
 	int64_t deadline = x.deadline_at ? x.deadline_at : now_ms() + timeout;
@@ -382,11 +401,15 @@ static int job_prepare(struct worker *w, struct db *db, struct job *j, struct jo
 	jr->version = x.version;
 	jr->events = cJSON_CreateArray();
 	jr->seq_base = seq;
+	jr->seq_written = seq;
 	jr->deadline = deadline;
 	jr->input = x.input ? cJSON_Parse(x.input) : NULL;
 	jr->resume = cJSON_GetArraySize(steps) ? resume_map(steps) : NULL;
 	rc = agent_specs_load(db, j->tenant_id, x.workspace_id, &jr->agents, &jr->agent_count, e);
-	if (!rc && !(jr->pattern = cache_get(w, x.pattern_id, x.version, v.definition, e)))
+	jr->pattern = pat;
+	pat = NULL; /* moved */
+	if (!rc && !jr->pattern &&
+	    !(jr->pattern = cache_get(w, x.pattern_id, x.version, v.definition, e)))
 		rc = ERR_UNPROCESSABLE;
 	if (rc == ERR_UNPROCESSABLE) { /* a broken version cannot run: fail it, not the batch */
 		str_copy(msg, sizeof(msg), e->msg);
@@ -401,6 +424,8 @@ static int job_prepare(struct worker *w, struct db *db, struct job *j, struct jo
 	}
 	*out = jr;
 out:
+	if (pat)
+		cache_put(w, pat);
 	cJSON_Delete(steps);
 	store_pattern_version_release(&v);
 	execution_full_release(&x);
@@ -480,10 +505,17 @@ static void jobs_start(struct worker *w, struct job *jobs, int n)
 			}
 		}
 	}
-	db_release(db);
 	for (int i = 0; i < n; i++)
 		if (ready[i])
 			job_launch(w, ready[i]);
+	if (w->next_analyze && w->claimed >= w->next_analyze) { /* see queue_analyze */
+		w->next_analyze = w->claimed < 65536 ? w->next_analyze * 16 : 0;
+		if (db || !db_acquire(w->pool, 10000, &db, &e))
+			if (queue_analyze(db, &e))
+				log_kv(LOG_WARN, "worker", "cannot analyze the queue's tables",
+				       "error", e.msg, NULL);
+	}
+	db_release(db);
 }
 
 /* One pending write under its job's fence: 0, ERR_CONFLICT (lost: nothing written), or an error. */
@@ -510,8 +542,13 @@ static int pending_write(struct db *db, struct pending *p, struct err *e)
 		};
 		rc = store_step_put(db, jr->job.tenant_id, jr->job.ref, &s, e);
 		if (!rc)
-			rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, p->events, e);
+			rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, p->events,
+					      jr->seq_tx, e);
 		free(output);
+		const cJSON *last = cJSON_GetArrayItem(p->events, cJSON_GetArraySize(p->events) - 1);
+		double seq = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(last, "seq"));
+		if (!rc && last && seq > (double)jr->seq_tx)
+			jr->seq_tx = (int64_t)seq;
 		return rc;
 	}
 	const cJSON *o = p->outcome;
@@ -531,11 +568,11 @@ static int pending_write(struct db *db, struct pending *p, struct err *e)
 	};
 	/* the events the loop reported after the last checkpoint */
 	rc = store_events_put(db, jr->job.tenant_id, jr->job.ref,
-			      cJSON_GetObjectItemCaseSensitive(o, "events"), e);
-	if (!rc)
-		rc = store_execution_settle(db, jr->job.tenant_id, jr->job.ref, &x, e);
+			      cJSON_GetObjectItemCaseSensitive(o, "events"), jr->seq_tx, e);
 	if (!rc)
 		rc = queue_finish(db, &jr->job, 1, NULL, e);
+	if (!rc) /* last: it gives the concurrency unit back (a locked counter) */
+		rc = store_execution_settle(db, jr->job.tenant_id, jr->job.ref, &x, e);
 	free(rs);
 	free(es);
 	return rc;
@@ -557,6 +594,8 @@ static void pendings_flush(struct worker *w, struct pending *list)
 	struct err e;
 	int rc = db_acquire(w->pool, 10000, &db, &e);
 	int batch = !rc && list && list->next;
+	for (struct pending *p = list; p; p = p->next)
+		p->jr->seq_tx = p->jr->seq_written;
 	if (batch && !(rc = db_begin(db, DB_TX_WRITE, &e))) {
 		for (struct pending *p = list; p && !rc; p = p->next) {
 			if (__atomic_load_n(&p->jr->lost, __ATOMIC_ACQUIRE))
@@ -571,6 +610,8 @@ static void pendings_flush(struct worker *w, struct pending *list)
 			rc = db_commit(db, &e);
 		db_rollback(db);
 	}
+	for (struct pending *p = list; p; p = p->next) /* committed, or to write again */
+		p->jr->seq_tx = p->jr->seq_written = batch && !rc ? p->jr->seq_tx : p->jr->seq_written;
 	for (struct pending *p = list; p && (!batch || rc); p = p->next) {
 		if (__atomic_load_n(&p->jr->lost, __ATOMIC_ACQUIRE) ||
 		    (!db && db_acquire(w->pool, 10000, &db, &e)))
@@ -581,6 +622,7 @@ static void pendings_flush(struct worker *w, struct pending *list)
 		if (!one)
 			one = db_commit(db, &e);
 		db_rollback(db);
+		p->jr->seq_tx = p->jr->seq_written = one ? p->jr->seq_written : p->jr->seq_tx;
 		if (one == ERR_CONFLICT)
 			run_lost(w, p->jr);
 		else if (one)
@@ -933,6 +975,7 @@ struct worker *worker_start(struct engine *en, struct db_pool *pool,
 	w->en = en;
 	w->pool = pool;
 	w->cfg = *c;
+	w->next_analyze = 256;
 	if (w->cfg.max_inflight <= 0)
 		w->cfg.max_inflight = 1000;
 	if (w->cfg.lease_ms <= 0)

@@ -137,6 +137,16 @@ TEST(util_uuid_v7_shape_and_order)
 	CHECK(strchr("89ab", a[19]) != NULL);
 	CHECK(strcmp(a, b) != 0);
 	CHECK(strncmp(a, b, 8) <= 0);
+	/* strictly increasing, also many within one millisecond */
+	for (int i = 0; i < 10000; i++) {
+		uuid_v7(b);
+		if (strcmp(a, b) >= 0) {
+			CHECK(strcmp(a, b) < 0);
+			break;
+		}
+		memcpy(a, b, sizeof(a));
+		CHECK(b[14] == '7' && strchr("89ab", b[19]) != NULL);
+	}
 }
 
 TEST(util_strings)

@@ -239,7 +239,10 @@ static int conn_configure(struct sqlite_conn *c, const struct sqlite_opts *o, st
 			return sqlite_fail(c, rc, NULL, e);
 		sqlite3_sleep(10);
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;",
+	/* reads map the file instead of a pread per page (other connections' commits
+	 * invalidate a connection's page cache) */
+	snprintf(sql, sizeof(sql), "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; "
+		 "PRAGMA mmap_size=268435456;",
 		 o->synchronous);
 	return conn_exec(c, sql, e);
 }
@@ -492,8 +495,21 @@ static void sqlite_close(struct db *db)
 	free(s);
 }
 
+/*
+ * Before SQLite's first use: no memory statistics. With them on (the default)
+ * every allocation of every connection takes one process-wide mutex, which the
+ * threads of a busy server then queue on.
+ */
+static void sqlite_init_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
 static int sqlite_open(const char *url, struct db **out, struct err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_init_once);
 	struct sqlite_db *s = xcalloc(1, sizeof(*s));
 	s->base.drv = &db_sqlite_driver;
 	s->cur = &s->own;

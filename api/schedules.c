@@ -63,7 +63,7 @@ int api_schedules_create(struct req *r)
 {
 	static const char *const fields[] = { "name", "pattern", "cron", "input", "enabled", NULL };
 	const char *name, *pattern, *cron_text;
-	const cJSON *input;
+	const cJSON *input = NULL; /* json_get_obj leaves it as is when "input" is absent */
 	int enabled = 1, rc;
 	struct cron c;
 	struct pattern_row p;

@@ -43,6 +43,10 @@ describe('schedules and triggers', () => {
 			assert.equal(res.status, 400, `${cron}: ${res.text}`);
 			assert.equal(res.json.error.field, 'cron');
 		}
+		// without "input" the schedule's input is {} (it was read uninitialised and crashed a Release build)
+		const bare = expectStatus(await api(ctx, 'POST', '/api/v1/schedules', ctx.dev.token, { name: uniq('bare'), pattern: p.name, cron: '@hourly' }), 201, 'create without input');
+		assert.deepEqual(bare.input, {});
+		assert.equal((await api(ctx, 'DELETE', `/api/v1/schedules/${bare.id}`, ctx.dev.token)).status, 204);
 		const dup = await api(ctx, 'POST', '/api/v1/schedules', ctx.dev.token, { name: s.name, pattern: p.name, cron: '@daily' });
 		assert.equal(dup.status, 409);
 		assert.equal((await api(ctx, 'POST', '/api/v1/schedules', ctx.viewer.token, { name: uniq('v'), pattern: p.name, cron: '@daily' })).status, 403);

@@ -212,13 +212,14 @@ static int submit_parse(struct req *r, struct submit_in *in)
 static int wait_terminal(struct req *r, const char *id, int64_t secs)
 {
 	int64_t until = mono_ms() + secs * 1000;
-	while (mono_ms() < until) {
+	while (mono_ms() < until && !r->app->draining) { /* a stopping server answers now */
 		struct db *db = NULL;
 		struct err e;
 		char status[24] = "";
 		if (db_acquire(r->app->pool, 5000, &db, &e) == 0) {
 			db_query_text(db, &e, status, sizeof(status),
-				      "SELECT status FROM executions WHERE id = ?", "s", id);
+				      "SELECT status FROM executions WHERE tenant_id = ? AND id = ?",
+				      "ss", r->auth.tenant_id, id);
 			db_release(db);
 		}
 		if (terminal(status))

@@ -5,11 +5,17 @@
  * (415), JSON with limits (400), the handler, then one mg_write of status,
  * headers and body, plus metrics and an access log line.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
@@ -539,10 +545,70 @@ int http_start(struct app *app, struct err *e)
 	return 0;
 }
 
+struct http_stopper {
+	struct mg_context *mg;
+	int done; /* atomic */
+};
+
+static void *http_stop_main(void *arg)
+{
+	struct http_stopper *s = arg;
+	mg_stop(s->mg);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A connection to our own listening socket, closed at once. */
+static void http_poke(const struct app *app)
+{
+	const char *bind = app->cfg->bind;
+	int v6 = strchr(bind, ':') != NULL;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)app->port);
+		if (!strcmp(bind, "::") || inet_pton(AF_INET6, bind, &a->sin6_addr) != 1)
+			a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)app->port);
+		if (!strcmp(bind, "0.0.0.0") || inet_pton(AF_INET, bind, &a->sin_addr) != 1)
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	(void)connect(fd, (struct sockaddr *)&ss, len);
+	close(fd);
+}
+
+/*
+ * Stop accepting and wait for the requests in flight. CivetWeb's accept loop
+ * polls its sockets two seconds at a time and sees the stop only then, so
+ * while mg_stop waits we connect to ourselves to wake it at once.
+ */
 void http_stop(struct app *app)
 {
-	if (app->mg)
+	if (!app->mg)
+		return;
+	struct http_stopper s = { .mg = app->mg };
+	pthread_t th;
+	if (pthread_create(&th, NULL, http_stop_main, &s)) {
 		mg_stop(app->mg);
+	} else {
+		for (int i = 0; i < 200 && !__atomic_load_n(&s.done, __ATOMIC_ACQUIRE); i++) {
+			http_poke(app);
+			struct timespec ts = { 0, 20 * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		pthread_join(th, NULL);
+	}
 	app->mg = NULL;
 }
 

@@ -180,7 +180,11 @@ static void execution_end(struct run_ctx *c, const cJSON *o)
 		.tokens_out = json_count(u, "output_tokens"),
 	};
 	if (db_acquire(c->app->pool, 5000, &db, &e) == 0) {
-		if (store_execution_finish(db, c->tenant_id, c->execution_id, &x, &e) < 0)
+		const cJSON *due = cJSON_GetObjectItemCaseSensitive(o, "approval_due_at");
+		if (store_execution_finish(db, c->tenant_id, c->execution_id, &x, &e) < 0 ||
+		    (cJSON_IsNumber(due) && /* parked on a timed approval: woken at its deadline */
+		     store_execution_wake_at(db, c->tenant_id, c->execution_id,
+					     (int64_t)due->valuedouble, &e) < 0))
 			log_kv(LOG_WARN, "runs", "cannot record the end of an execution",
 			       "execution", c->execution_id, "error", e.msg, NULL);
 		db_release(db);

@@ -636,6 +636,17 @@ int store_execution_running(struct db *db, const char *tenant_id, const char *id
 int store_execution_settle(struct db *db, const char *tenant_id, const char *id,
 			   const struct execution_end *x, struct err *e);
 
+/* The payload of the job that wakes an execution parked on a timed approval at its deadline
+ * (docs/engine.md). It runs the execution only if it is still parked. */
+#define JOB_APPROVAL_WAKE "{\"wake\":\"approval\"}"
+/* Enqueue that job for run_at, unless a queued job of the execution runs by then. */
+int store_execution_wake_at(struct db *db, const char *tenant_id, const char *id, int64_t run_at,
+			    struct err *e);
+/* Take a parked execution out of waiting_approval (to queued), as a decision does: *won is 0
+ * when it was not parked (decided, cancelled) or another caller took it first. */
+int store_execution_unpark(struct db *db, const char *tenant_id, const char *id, int *won,
+			   struct err *e);
+
 /* --- the job queue (queue.c) ------------------------------------------------------------- */
 
 /* A claimed job: the claimant holds it while fence is current. */

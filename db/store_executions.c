@@ -32,7 +32,11 @@ int store_step_put(struct db *db, const char *tenant_id, const char *execution_i
 			"confidence, error, port, started_at, finished_at) "
 			"VALUES (?, ?, ?, ?, ?, ?, CASE WHEN CAST(? AS INTEGER) = 1 THEN "
 			"CAST(? AS DOUBLE PRECISION) ELSE NULL END, ?, ?, ?, ?) "
-			"ON CONFLICT DO NOTHING",
+			"ON CONFLICT (execution_id, node_id, attempt, agent_id) DO UPDATE SET "
+			"status = excluded.status, output = excluded.output, "
+			"confidence = excluded.confidence, error = excluded.error, "
+			"port = excluded.port, finished_at = excluded.finished_at "
+			"WHERE steps.status = 'waiting'",
 			"ssssssidssii", id, tenant_id, execution_id, s->node_id, s->status, s->output,
 			(int64_t)s->confidence_set, s->confidence, s->error, s->port, s->started_at,
 			s->finished_at);
@@ -369,6 +373,33 @@ int store_execution_running(struct db *db, const char *tenant_id, const char *id
 			"started_at = COALESCE(started_at, ?), deadline_at = COALESCE(deadline_at, ?) "
 			"WHERE tenant_id = ? AND id = ? AND status IN ('queued', 'running')",
 			"iiiss", attempts, now_ms(), deadline_at, tenant_id, id);
+}
+
+int store_execution_wake_at(struct db *db, const char *tenant_id, const char *id,
+			    int64_t run_at, struct err *e)
+{
+	int64_t n = 0;
+	int rc = db_query_int64(db, e, &n,
+				"SELECT COUNT(*) FROM jobs WHERE kind = 'execution' AND ref = ? AND "
+				"status = 'queued' AND run_at <= ?",
+				"si", id, run_at);
+	if (rc || n) /* a job that comes first resumes it; parked again, it asks again */
+		return rc;
+	struct job_new j = { .tenant_id = tenant_id, .kind = "execution", .ref = id,
+			     .payload = JOB_APPROVAL_WAKE, .run_at = run_at, .max_attempts = 3 };
+	return queue_enqueue(db, &j, NULL, e);
+}
+
+int store_execution_unpark(struct db *db, const char *tenant_id, const char *id, int *won,
+			   struct err *e)
+{
+	int64_t changes = 0;
+	int rc = db_execf(db, e, &changes,
+			  "UPDATE executions SET status = 'queued' WHERE tenant_id = ? AND id = ? "
+			  "AND status = 'waiting_approval'",
+			  "ss", tenant_id, id);
+	*won = !rc && changes > 0;
+	return rc;
 }
 
 /* Terminal statuses free the concurrent-executions unit; waiting_approval keeps it. The

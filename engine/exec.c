@@ -152,7 +152,7 @@ void node_fail(struct node_exec *x, const char *fmt, ...)
 	run_finish(r, "failed", id, msg);
 }
 
-void node_wait(struct node_exec *x)
+void node_wait(struct node_exec *x, int64_t due_at)
 {
 	struct run *r = x->run;
 	if (r->status[x->index] != NODE_RUNNING)
@@ -160,6 +160,15 @@ void node_wait(struct node_exec *x)
 	r->status[x->index] = NODE_WAITING;
 	r->waiting++;
 	run_event(r, "waiting_approval", x->id, NULL);
+	if (due_at <= 0)
+		return;
+	if (!r->approval_due || due_at < r->approval_due)
+		r->approval_due = due_at;
+	/* checkpointed, so a resumed run keeps the deadline (run_request.resume) */
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "due_at", (double)due_at);
+	step_record(r, x->index, "waiting", o, NULL, x);
+	cJSON_Delete(o);
 }
 
 static void node_start(struct run *r, size_t i)
@@ -218,7 +227,7 @@ static int sources_finished(const struct run *r, size_t i, int *live)
 
 static void run_settle(struct run *r)
 {
-	int active = 0, timed_wait = 0;
+	int active = 0, timed_wait = 0; /* timed waits in memory: sub-runs only (approval.c) */
 	for (size_t i = 0; i < r->p->count; i++) {
 		if (r->status[i] == NODE_RUNNING)
 			active = 1;
@@ -286,6 +295,8 @@ static cJSON *run_outcome(struct run *r)
 	cJSON_AddNumberToObject(u, "output_tokens", (double)r->tokens_out);
 	add_time(o, "started_at", r->started_at);
 	add_time(o, "finished_at", r->finished_at);
+	if (r->approval_due && !strcmp(r->final_status, "waiting_approval"))
+		cJSON_AddNumberToObject(o, "approval_due_at", (double)r->approval_due);
 	return o;
 }
 

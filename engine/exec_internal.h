@@ -134,7 +134,7 @@ struct node_exec {
 	size_t call_count, call_cap;
 	void *priv;                  /* the node type's state */
 	void (*priv_free)(void *p);
-	struct timer timer;          /* the node type's own timer (approval) */
+	struct timer timer;          /* the node type's own timer (approval in a sub-run) */
 	cJSON *call_log;             /* owned: [{agent, attempt, status, latency_ms, error}] */
 	struct run *child;           /* pattern/map: a running sub-run */
 	int64_t started_at;
@@ -166,6 +166,7 @@ struct run {
 	int64_t tokens_in, tokens_out;
 	int64_t started_at, finished_at;
 	int64_t timeout_ms;
+	int64_t approval_due; /* the earliest deadline of a waiting approval (epoch ms), 0: none */
 	struct timer deadline;
 	struct run_hooks hooks;
 	void (*done_fn)(void *ud, const cJSON *outcome);
@@ -184,7 +185,9 @@ struct run {
 /* Node types call these exactly once per node (node_wait may precede one). */
 void node_done(struct node_exec *x, cJSON *output, const char *port);
 void node_fail(struct node_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void node_wait(struct node_exec *x);
+/* The node waits for a person (approval); due_at (epoch ms, 0: no limit) is checkpointed
+ * as a "waiting" step {due_at} and the earliest becomes the outcome's approval_due_at. */
+void node_wait(struct node_exec *x, int64_t due_at);
 void run_event(struct run *r, const char *type, const char *node, cJSON *data);
 
 /* A sub-run of pattern p (owned when owns is set) on x's loop; done(x, child) at its end,

@@ -17,7 +17,10 @@
  *   cancel was requested (by any instance) are cancelled here within a poll.
  * - A run's end comes back from its loop the same way; the worker thread
  *   settles it: events, the execution's final state and the job, fenced. A run parked on an approval ends its job; approving
- *   enqueues a new one, which resumes from the checkpoints.
+ *   enqueues a new one, which resumes from the checkpoints. A timed approval also
+ *   enqueues a job for its deadline (JOB_APPROVAL_WAKE): it resumes the execution
+ *   only if it is still parked, taking it out of waiting_approval as a decision
+ *   does, so the two never both run it.
  * - A job claimed more than max_attempts times (its workers died with it:
  *   a poison job) fails the execution without running it again.
  */
@@ -359,6 +362,17 @@ static int job_prepare(struct worker *w, struct db *db, struct job *j, struct jo
 		rc = queue_finish(db, j, 1, NULL, e);
 		goto out;
 	}
+	/* an approval's deadline: resume the execution only if it is still parked (a decision
+	 * takes it out of waiting_approval the same way, so only one of them runs it) */
+	if (j->payload && !strcmp(j->payload, JOB_APPROVAL_WAKE)) {
+		int won = 0;
+		if (!strcmp(x.status, "waiting_approval"))
+			rc = store_execution_unpark(db, j->tenant_id, j->ref, &won, e);
+		if (!rc && !won)
+			rc = queue_finish(db, j, 1, NULL, e);
+		if (rc || !won)
+			goto out;
+	}
 	if (x.cancel_requested) {
 		rc = settle_in(db, j, "cancelled", "cancelled before it ran", e);
 		goto out;
@@ -571,6 +585,12 @@ static int pending_write(struct db *db, struct pending *p, struct err *e)
 			      cJSON_GetObjectItemCaseSensitive(o, "events"), jr->seq_tx, e);
 	if (!rc)
 		rc = queue_finish(db, &jr->job, 1, NULL, e);
+	/* parked on a timed approval: wake it at the deadline (or the execution's, if sooner) */
+	const cJSON *due = cJSON_GetObjectItemCaseSensitive(o, "approval_due_at");
+	if (!rc && cJSON_IsNumber(due) && !strcmp(x.status, "waiting_approval"))
+		rc = store_execution_wake_at(db, jr->job.tenant_id, jr->job.ref,
+					     (int64_t)due->valuedouble < jr->deadline
+						     ? (int64_t)due->valuedouble : jr->deadline, e);
 	if (!rc) /* last: it gives the concurrency unit back (a locked counter) */
 		rc = store_execution_settle(db, jr->job.tenant_id, jr->job.ref, &x, e);
 	free(rs);

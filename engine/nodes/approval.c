@@ -2,6 +2,12 @@
  * Node type "approval": its description for the builder's palette, the schema of
  * its options, its output ports and the options that hold jq expressions
  * (SPEC.md §3).
+ *
+ * A waiting approval parks the run (waiting_approval) and holds no worker. With
+ * timeout_ms its deadline is fixed when the wait begins and checkpointed (a
+ * "waiting" step {due_at}); the worker wakes the execution then, and the resumed
+ * node applies on_timeout unless a person decided first. A sub-run is not
+ * checkpointed: there the wait is a timer on the loop.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -21,9 +27,8 @@ static const char schema[] =
 static const char *const ports[] = { "out", NULL };
 static const char *const expr_keys[] = { NULL };
 
-static void approval_timeout(struct timer *t)
+static void timed_out(struct node_exec *x)
 {
-	struct node_exec *x = (struct node_exec *)((char *)t - offsetof(struct node_exec, timer));
 	if (!strcmp(node_opt_str(x, "on_timeout", "reject"), "approve")) {
 		run_event(x->run, "approval_timed_out", x->id, NULL);
 		node_done(x, node_passthrough(x, CONF_NONE), NULL);
@@ -31,6 +36,11 @@ static void approval_timeout(struct timer *t)
 		node_fail(x, "approval timed out after %lld ms: rejected",
 			  (long long)node_opt_int(x, "timeout_ms", 0));
 	}
+}
+
+static void approval_timeout(struct timer *t)
+{
+	timed_out((struct node_exec *)((char *)t - offsetof(struct node_exec, timer)));
 }
 
 static void execute(struct node_exec *x)
@@ -52,11 +62,23 @@ static void execute(struct node_exec *x)
 				  cJSON_IsString(by) ? by->valuestring : "");
 		return;
 	}
-	node_wait(x);
-	if (node_opt(x, "timeout_ms")) {
+	int64_t timeout = node_opt(x, "timeout_ms") ? node_opt_int(x, "timeout_ms", 0) : 0;
+	if (timeout && x->run->parent) {
+		node_wait(x, 0);
 		x->timer.fn = approval_timeout;
-		loop_timer_arm(x->run->loop, &x->timer, node_opt_int(x, "timeout_ms", 0));
+		loop_timer_arm(x->run->loop, &x->timer, timeout);
+		return;
 	}
+	/* the deadline set when the wait began, if this is a resumed run */
+	const cJSON *due = cJSON_GetObjectItemCaseSensitive(mine, "due_at");
+	int64_t due_at = cJSON_IsNumber(due) ? (int64_t)due->valuedouble : now_ms() + timeout;
+	if (!timeout)
+		due_at = 0;
+	if (due_at && now_ms() >= due_at) {
+		timed_out(x);
+		return;
+	}
+	node_wait(x, due_at);
 }
 
 const struct node_type node_approval = {

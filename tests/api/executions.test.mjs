@@ -1,5 +1,6 @@
 // Executions through the durable queue (SPEC §5): submit (202, ?wait), list and get, the
-// three idempotency cases, cancel mid-flight, timeouts, approval both ways, retry, events
+// three idempotency cases, cancel mid-flight, timeouts, approval both ways (and timed approvals,
+// parked with a durable deadline, across a restart), retry, events
 // (JSON and SSE with Last-Event-ID replay), quota release on every terminal path, and the
 // crash loop: the server is killed with SIGKILL again and again while executions run
 // against a real agent process that counts its calls. Runs once per backend.
@@ -259,6 +260,104 @@ describe('executions', () => {
 		const ok = await submit(ctx, { pattern: quick.name, input: {} }, {}, '?wait=10');
 		assert.equal(ok.json.status, 'succeeded');
 		assert.equal((await usage(ctx)).concurrent_executions, running, 'every path released its unit');
+	});
+});
+
+describe('timed approvals', () => {
+	const args = ['--agent-allow', '127.0.0.1/32', '--health-interval-ms', '0'];
+	let ctx, cap;
+	const gated = (timeout_ms, on_timeout) => onePattern(uniq('timed'), cap, [
+		{ id: 'in', type: 'input' },
+		{ id: 'ask', type: 'agent', from: 'in', select: { capabilities: [cap] }, task: 'Answer', data: '.input' },
+		{ id: 'gate', type: 'approval', from: 'ask', message: 'Ship it?', timeout_ms, on_timeout },
+		{ id: 'out', type: 'output', from: 'gate' },
+	]);
+	const dueOf = (x) => x.steps.find((s) => s.node_id === 'gate' && s.status === 'waiting')?.output?.due_at;
+	const events = async (id) => expectStatus(await api(ctx, 'GET', `/api/v1/executions/${id}/events`, ctx.dev.token), 200, 'events').items;
+	// the queue's jobs by status, database-wide (this describe has its own server and database)
+	async function jobs() {
+		const t = (await api(ctx, 'GET', '/metrics', ctx.dev.token)).text;
+		const n = (status) => Number(t.match(new RegExp(`^parallax_queue_jobs\\{status="${status}"\\} (\\d+)$`, 'm'))?.[1]);
+		return { queued: n('queued'), running: n('running') };
+	}
+
+	before(async () => {
+		ctx = await liveServer({ args });
+		cap = uniq('timedcap');
+		await createAgent(ctx, { ...constant({ ok: 1 }, 0.8), capabilities: [cap] });
+	});
+	after(async () => ctx?.server.stop());
+
+	test('parks at once without holding a worker, then ends by itself at the deadline, both ways', async () => {
+		const rej = await createPattern(ctx, gated(1500, 'reject'));
+		const app = await createPattern(ctx, gated(1500, 'approve'));
+		const t0 = Date.now();
+		const ids = [];
+		for (const p of [rej, app]) ids.push((await submit(ctx, { pattern: p.name, input: {} })).json.id);
+		const parked = [];
+		for (const id of ids) parked.push(await waitFor(ctx, id, ['waiting_approval']));
+		const seen = Date.now();
+		assert.ok(seen - t0 < 1500, `both parked before the deadline (${seen - t0} ms)`);
+		for (const x of parked) {
+			assert.ok(dueOf(x) >= t0 + 1500 - 50 && dueOf(x) <= seen + 1500, `due_at ${dueOf(x)} is 1500 ms after the wait began`);
+		}
+		// nothing claimed: no lease held for them, only their deadlines' jobs waiting
+		assert.deepEqual(await jobs(), { queued: 2, running: 0 });
+		const [r, a] = [await waitFor(ctx, ids[0]), await waitFor(ctx, ids[1])];
+		assert.equal(r.status, 'failed');
+		assert.match(r.error.message, /approval timed out after 1500 ms: rejected/);
+		assert.equal(a.status, 'succeeded');
+		assert.deepEqual(a.result.value, { ok: 1 });
+		for (const [x, p] of [[r, parked[0]], [a, parked[1]]]) {
+			assert.ok(Date.parse(x.finished_at) >= dueOf(p), 'not before the deadline');
+			assert.equal(x.steps.filter((s) => s.node_id === 'ask').length, 1);
+			// the timeout was applied: the API answers as for any execution that is not waiting
+			const late = await api(ctx, 'POST', `/api/v1/executions/${x.id}/approve`, ctx.dev.token, { decision: 'approve' });
+			assert.equal(late.status, 409);
+			assert.equal(late.json.error.code, 'not_waiting');
+		}
+		assert.equal((await events(ids[1])).filter((e) => e.type === 'approval_timed_out').length, 1);
+		assert.deepEqual(await jobs(), { queued: 0, running: 0 });
+	});
+
+	test('a decision before the deadline wins; the deadline then changes nothing', async () => {
+		for (const [onTimeout, decision, status] of [['approve', 'reject', 'failed'], ['reject', 'approve', 'succeeded']]) {
+			const p = await createPattern(ctx, gated(1500, onTimeout));
+			const id = (await submit(ctx, { pattern: p.name, input: {} })).json.id;
+			const parked = await waitFor(ctx, id, ['waiting_approval']);
+			const d = await api(ctx, 'POST', `/api/v1/executions/${id}/approve`, ctx.dev.token, { decision });
+			assert.equal(d.status, 202, d.text);
+			const x = await waitFor(ctx, id);
+			assert.equal(x.status, status);
+			if (status === 'failed') assert.match(x.error.message, /^rejected by /);
+			// past the deadline (and its job's claim): still the one end
+			while (Date.now() < dueOf(parked) + 1500) await sleep(100);
+			const y = await waitFor(ctx, id);
+			assert.equal(y.status, status);
+			assert.equal(y.finished_at, x.finished_at);
+			const evs = await events(id);
+			const ends = evs.filter((e) => e.type === 'execution_finished').map((e) => e.data.status);
+			assert.deepEqual(ends, ['waiting_approval', status], 'parked once, ended once');
+			assert.equal(evs.filter((e) => e.type === 'execution_resumed').length, 1);
+			assert.equal(evs.filter((e) => e.type === 'approval_timed_out').length, 0);
+			assert.deepEqual(await jobs(), { queued: 0, running: 0 });
+		}
+	});
+
+	test('a restart while parked does not extend the deadline', { timeout: 60000 }, async () => {
+		const p = await createPattern(ctx, gated(5000, 'reject'));
+		const id = (await submit(ctx, { pattern: p.name, input: {} })).json.id;
+		const due = dueOf(await waitFor(ctx, id, ['waiting_approval']));
+		const { dataDir, db } = ctx.server;
+		ctx.server.proc.kill('SIGKILL');
+		await new Promise((r) => (ctx.server.exited() ? r() : ctx.server.proc.once('close', r)));
+		await sleep(3000); // a timer armed again from zero would end it >= 3 s after the deadline
+		ctx = { ...ctx, server: await startServer({ dataDir, db, args, expectSetup: false }) };
+		const x = await waitFor(ctx, id, TERMINAL, 20000);
+		assert.equal(x.status, 'failed');
+		assert.match(x.error.message, /timed out/);
+		const late = Date.parse(x.finished_at) - due;
+		assert.ok(late >= 0 && late < 2500, `ended ${late} ms after the original deadline`);
 	});
 });
 

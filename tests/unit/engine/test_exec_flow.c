@@ -1,8 +1,8 @@
 /*
  * The executor on the branching and shaping nodes (docs/engine.md): gate,
  * condition and route send their output to one port and the branches not
- * taken are skipped (with their dependants); approval waits, or times out
- * to approve or reject; transform and output compute values and
+ * taken are skipped (with their dependants); approval parks the run, with
+ * its deadline, and a resumed run times out to approve or reject; transform and output compute values and
  * confidences (every output mode, worked out by hand).
  */
 #include "tests/unit/engine/test_exec.h"
@@ -207,25 +207,87 @@ TEST(route_custom_thresholds_and_confidence_expression)
 	DOC("{'id':'ap','type':'approval','from':'in'" opts "},"     \
 	    "{'id':'out','type':'output','from':'ap'}")
 
+/* The approval document run on {q: 1}, resumed with resume (quote notation; NULL: a first run). */
+static cJSON *approval_run(const char *doc, const char *resume)
+{
+	struct pattern *p = fx_pattern_parse(doc);
+	cJSON *in = fx_parse("{'q':1}"), *res = resume ? fx_parse(resume) : NULL, *out = NULL;
+	struct run_request rq;
+	char id[UUID_STR_LEN];
+	struct err e;
+	if (p) {
+		fx_request(&rq, id, p, in, NULL, NULL);
+		rq.resume = res;
+		CHECK_INT(engine_run_wait(fx_engine, &rq, &out, &e), 0);
+	}
+	cJSON_Delete(res);
+	cJSON_Delete(in);
+	pattern_free(p);
+	return out;
+}
+
+/* A resume map with ap's deadline at now + delta ms. */
+static char *due_resume(int64_t delta)
+{
+	char *s = xmalloc(64);
+	snprintf(s, 64, "{'ap':{'due_at':%lld}}", (long long)(now_ms() + delta));
+	return s;
+}
+
+/* A timed approval parks at once, like an untimed one; its deadline is in the outcome and
+ * checkpointed as a "waiting" step. */
+TEST(approval_timeout_parks_with_its_deadline)
+{
+	int64_t t0 = now_ms(), m0 = mono_ms();
+	cJSON *out = approval_run(APPROVAL_DOC(",'timeout_ms':60000"), NULL);
+	CHECK(mono_ms() - m0 < 5000);
+	CHECK_STATUS(out, "waiting_approval");
+	double due = fx_num(out, "approval_due_at");
+	CHECK(due >= (double)(t0 + 60000) && due <= (double)(now_ms() + 60000));
+	CHECK_STR(status_of(out, "ap"), "waiting");
+	CHECK(fx_num(fx_step(out, "ap"), "output.due_at") == due);
+	CHECK_INT(fx_events(out, "waiting_approval", NULL), 1);
+	CHECK_INT(fx_events(out, "approval_timed_out", NULL), 0);
+	cJSON_Delete(out);
+}
+
+/* Resumed before its deadline, it parks again with the same deadline (not extended). */
+TEST(approval_timeout_resumed_keeps_its_deadline)
+{
+	char *res = due_resume(60000);
+	cJSON *r = fx_parse(res);
+	double due = fx_num(r, "ap.due_at");
+	cJSON *out = approval_run(APPROVAL_DOC(",'timeout_ms':1000000"), res);
+	CHECK_STATUS(out, "waiting_approval");
+	CHECK(fx_num(out, "approval_due_at") == due);
+	CHECK(fx_num(fx_step(out, "ap"), "output.due_at") == due);
+	cJSON_Delete(out);
+	cJSON_Delete(r);
+	free(res);
+}
+
+/* Resumed at its deadline: on_timeout "approve" passes the input through. */
 TEST(approval_timeout_approves)
 {
-	int64_t t0 = mono_ms();
-	cJSON *out = fx_run(APPROVAL_DOC(",'timeout_ms':50,'on_timeout':'approve'"), "{'q':1}",
-			    NULL);
-	CHECK(mono_ms() - t0 >= 50);
+	char *res = due_resume(-1);
+	cJSON *out = approval_run(APPROVAL_DOC(",'timeout_ms':50,'on_timeout':'approve'"), res);
 	CHECK_STATUS(out, "succeeded");
 	CHECK_JSON(fx_get(out, "result"), "{'value':{'q':1},'confidence':1}");
-	CHECK_INT(fx_events(out, "waiting_approval", NULL), 1);
+	CHECK_STR(status_of(out, "ap"), "succeeded");
+	CHECK_INT(fx_events(out, "waiting_approval", NULL), 0);
 	CHECK_INT(fx_events(out, "approval_timed_out", NULL), 1);
+	CHECK(!fx_get(out, "approval_due_at"));
 	cJSON_Delete(out);
+	free(res);
 }
 
 TEST(approval_timeout_rejects)
 {
 	static const char *const opts[] = { APPROVAL_DOC(",'timeout_ms':50,'on_timeout':'reject'"),
 					    APPROVAL_DOC(",'timeout_ms':50") };
+	char *res = due_resume(-1);
 	for (size_t i = 0; i < 2; i++) {
-		cJSON *out = fx_run(opts[i], "{'q':1}", NULL);
+		cJSON *out = approval_run(opts[i], res);
 		CHECK_STATUS(out, "failed");
 		CHECK_STR(fx_str(out, "error.node"), "ap");
 		CHECK_HAS(fx_str(out, "error.message"), "timed out");
@@ -233,6 +295,19 @@ TEST(approval_timeout_rejects)
 		CHECK(fx_is_null(out, "result"));
 		cJSON_Delete(out);
 	}
+	free(res);
+}
+
+/* A person's decision wins, even when the deadline has passed since. */
+TEST(approval_decision_wins_over_the_deadline)
+{
+	cJSON *out = approval_run(APPROVAL_DOC(",'timeout_ms':50,'on_timeout':'approve'"),
+				  "{'ap':{'decision':'reject','by':'u1'}}");
+	CHECK_STATUS(out, "failed");
+	CHECK_STR(fx_str(out, "error.message"), "rejected by u1");
+	CHECK_INT(fx_events(out, "approval_decided", NULL), 1);
+	CHECK_INT(fx_events(out, "approval_timed_out", NULL), 0);
+	cJSON_Delete(out);
 }
 
 /* No timeout: the run stops in waiting_approval (it does not hang). */
@@ -449,8 +524,11 @@ int main(int argc, char **argv)
 		TEST_ENTRY(condition_takes_the_true_or_false_branch),
 		TEST_ENTRY(route_three_bands_at_the_default_thresholds),
 		TEST_ENTRY(route_custom_thresholds_and_confidence_expression),
+		TEST_ENTRY(approval_timeout_parks_with_its_deadline),
+		TEST_ENTRY(approval_timeout_resumed_keeps_its_deadline),
 		TEST_ENTRY(approval_timeout_approves),
 		TEST_ENTRY(approval_timeout_rejects),
+		TEST_ENTRY(approval_decision_wins_over_the_deadline),
 		TEST_ENTRY(approval_without_timeout_waits),
 		TEST_ENTRY(transform_value_and_confidence_expressions),
 		TEST_ENTRY(transform_defaults_and_clamping),

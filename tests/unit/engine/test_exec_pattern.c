@@ -29,6 +29,9 @@ static const struct fx_pattern lib[] = {
 	{ "strict", "{'name':'strict','input':{'type':'object','required':['x'],"
 		    "'properties':{'x':{'type':'number'}}},"
 		    "'nodes':[{'id':'in','type':'input'},{'id':'out','type':'output','from':'in'}]}" },
+	/* a timed approval that approves after 50 ms */
+	{ "gated", NAMED("gated", "{'id':'ap','type':'approval','from':'in','timeout_ms':50,"
+				  "'on_timeout':'approve'},{'id':'out','type':'output','from':'ap'}") },
 };
 
 static cJSON *run_named(const char *name, const char *doc, const char *input)
@@ -37,6 +40,20 @@ static cJSON *run_named(const char *name, const char *doc, const char *input)
 	fx_library = lib;
 	fx_library_n = ARRAY_SIZE(lib);
 	return fx_run_opts(doc, input, NULL, &o);
+}
+
+/* A sub-run is not checkpointed, so it cannot park: its timed approval waits on the loop. */
+TEST(pattern_node_sub_run_approval_times_out_in_memory)
+{
+	int64_t t0 = mono_ms();
+	cJSON *out = run_named("parent",
+			       NAMED("parent", "{'id':'p','type':'pattern','from':'in','name':'gated'},"
+					       "{'id':'out','type':'output','from':'p'}"),
+			       "{'x':5}");
+	CHECK(mono_ms() - t0 >= 50);
+	CHECK_STATUS(out, "succeeded");
+	CHECK_JSON(fx_get(out, "result"), "{'value':{'x':5},'confidence':1}");
+	cJSON_Delete(out);
 }
 
 /* {n: 41} -> child gets {x: 41} -> 42 with confidence 0.7. */
@@ -238,6 +255,7 @@ int main(int argc, char **argv)
 	static const struct test_case cases[] = {
 		TEST_ENTRY(pattern_node_outputs_the_sub_pattern_result),
 		TEST_ENTRY(pattern_recursion_is_refused),
+		TEST_ENTRY(pattern_node_sub_run_approval_times_out_in_memory),
 		TEST_ENTRY(pattern_node_failures),
 		TEST_ENTRY(endless_expressions_time_out_and_the_engine_keeps_working),
 		TEST_ENTRY(environment_and_input_builtins_are_refused_at_parse_time),

@@ -380,9 +380,9 @@ int store_execution_wake_at(struct db *db, const char *tenant_id, const char *id
 {
 	int64_t n = 0;
 	int rc = db_query_int64(db, e, &n,
-				"SELECT COUNT(*) FROM jobs WHERE kind = 'execution' AND ref = ? AND "
-				"status = 'queued' AND run_at <= ?",
-				"si", id, run_at);
+				"SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND kind = 'execution' AND "
+				"ref = ? AND status = 'queued' AND run_at <= ?",
+				"ssi", tenant_id, id, run_at);
 	if (rc || n) /* a job that comes first resumes it; parked again, it asks again */
 		return rc;
 	struct job_new j = { .tenant_id = tenant_id, .kind = "execution", .ref = id,

@@ -541,7 +541,10 @@ struct worker_config {
 	int max_inflight;   /* runs at once; <= 0: 1000 */
 	int64_t lease_ms;   /* <= 0: 30000; renewed every third of it */
 	int64_t poll_ms;    /* idle poll for new jobs; <= 0: 250 */
+	int lanes;          /* claiming threads, sharing max_inflight; <= 0: 1 */
 };
+/* A worker: lanes that each claim, start and settle their own runs (several overlap
+ * their database round trips), under one name. */
 struct worker *worker_start(struct engine *en, struct db_pool *pool,
 			    const struct worker_config *c, struct err *e);
 /* A job was enqueued: claim now instead of at the next poll. */

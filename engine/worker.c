@@ -102,6 +102,7 @@ struct worker {
 	/* PostgreSQL: a connection LISTENing on parallax_jobs wakes us on any instance's enqueue */
 	pthread_t listen_thread;
 	int listening;
+	struct worker *next_lane; /* the worker's other claiming threads (worker_start) */
 };
 
 /* ---- parsed patterns, shared by the runs of one version -------------------------------- */
@@ -988,23 +989,17 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct worker *worker_start(struct engine *en, struct db_pool *pool,
-			    const struct worker_config *c, struct err *e)
+/* One claiming thread; the first lane also LISTENs (PostgreSQL) and wakes them all. */
+static struct worker *lane_start(struct engine *en, struct db_pool *pool,
+				 const struct worker_config *c, const char *name, int first,
+				 struct err *e)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	w->en = en;
 	w->pool = pool;
 	w->cfg = *c;
 	w->next_analyze = 256;
-	if (w->cfg.max_inflight <= 0)
-		w->cfg.max_inflight = 1000;
-	if (w->cfg.lease_ms <= 0)
-		w->cfg.lease_ms = 30000;
-	if (w->cfg.poll_ms <= 0)
-		w->cfg.poll_ms = 250;
-	char id[UUID_STR_LEN];
-	uuid_v7(id);
-	snprintf(w->name, sizeof(w->name), "%s/%s", c->name ? c->name : "worker", id);
+	str_copy(w->name, sizeof(w->name), name);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->deliver_cv, NULL);
@@ -1018,7 +1013,7 @@ struct worker *worker_start(struct engine *en, struct db_pool *pool,
 	}
 	struct db *probe = NULL;
 	struct err pe;
-	if (db_acquire(pool, 5000, &probe, &pe) == 0) {
+	if (first && db_acquire(pool, 5000, &probe, &pe) == 0) {
 		w->listening = db_dialect(probe) == DB_POSTGRES;
 		db_release(probe);
 	}
@@ -1042,44 +1037,98 @@ struct worker *worker_start(struct engine *en, struct db_pool *pool,
 	return w;
 }
 
+static void lane_stop(struct worker *w);
+
+struct worker *worker_start(struct engine *en, struct db_pool *pool,
+			    const struct worker_config *c, struct err *e)
+{
+	struct worker_config lc = *c;
+	struct worker *first = NULL, **tail = &first;
+	char name[96], id[UUID_STR_LEN];
+	int lanes = c->lanes > 0 ? c->lanes : 1;
+	if (lc.max_inflight <= 0)
+		lc.max_inflight = 1000;
+	lc.max_inflight = lc.max_inflight / lanes > 0 ? lc.max_inflight / lanes : 1;
+	if (lc.lease_ms <= 0)
+		lc.lease_ms = 30000;
+	if (lc.poll_ms <= 0)
+		lc.poll_ms = 250;
+	uuid_v7(id);
+	snprintf(name, sizeof(name), "%s/%s", c->name ? c->name : "worker", id);
+	for (int i = 0; i < lanes; i++) {
+		struct worker *w = lane_start(en, pool, &lc, name, i == 0, e);
+		if (!w) {
+			while (first) {
+				struct worker *next = first->next_lane;
+				lane_stop(first);
+				first = next;
+			}
+			return NULL;
+		}
+		*tail = w;
+		tail = &w->next_lane;
+	}
+	return first;
+}
+
 void worker_wake(struct worker *w)
 {
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->woken = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	for (; w; w = w->next_lane) {
+		pthread_mutex_lock(&w->mu);
+		w->woken = 1;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
 }
 
 int worker_inflight(struct worker *w)
 {
-	pthread_mutex_lock(&w->mu);
-	int n = w->inflight;
-	pthread_mutex_unlock(&w->mu);
+	int n = 0;
+	for (; w; w = w->next_lane) {
+		pthread_mutex_lock(&w->mu);
+		n += w->inflight;
+		pthread_mutex_unlock(&w->mu);
+	}
 	return n;
+}
+
+static int lane_busy(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int busy = w->inflight > 0 || w->pending_head || w->delivering > 0;
+	pthread_mutex_unlock(&w->mu);
+	return busy;
 }
 
 void worker_stop(struct worker *w, int64_t grace_ms)
 {
-	if (!w)
-		return;
 	/* stop claiming; let the runs in flight finish within the grace period */
-	pthread_mutex_lock(&w->mu);
-	w->draining = 1;
-	pthread_mutex_unlock(&w->mu);
+	for (struct worker *l = w; l; l = l->next_lane) {
+		pthread_mutex_lock(&l->mu);
+		l->draining = 1;
+		pthread_mutex_unlock(&l->mu);
+	}
 	int64_t until = mono_ms() + grace_ms;
 	while (mono_ms() < until) {
-		pthread_mutex_lock(&w->mu);
-		int busy = w->inflight > 0 || w->pending_head || w->delivering > 0;
-		pthread_mutex_unlock(&w->mu);
+		int busy = 0;
+		for (struct worker *l = w; l && !busy; l = l->next_lane)
+			busy = lane_busy(l);
 		if (!busy)
 			break;
 		struct timespec ts = { 0, 20 * 1000000 };
 		nanosleep(&ts, NULL);
 	}
-	/* Runs still in flight are stopped without a write: their leases expire and
-	 * another worker resumes them from their checkpoints. */
+	while (w) {
+		struct worker *next = w->next_lane;
+		lane_stop(w);
+		w = next;
+	}
+}
+
+/* Runs still in flight are stopped without a write: their leases expire and
+ * another worker resumes them from their checkpoints. */
+static void lane_stop(struct worker *w)
+{
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
 	w->abandon = w->inflight > 0;

@@ -84,8 +84,9 @@ static const struct config_opt opts[] = {
 	{ "health_interval_ms", CFG_I64, OFF(health_interval_ms), "30000", 0, 86400000,
 	  "PARALLAX_HEALTH_INTERVAL_MS",
 	  "how often http and openai agents are probed (0: never); 2x without an answer is unhealthy" },
-	{ "workers", CFG_INT, OFF(workers), "1", 0, 1, "PARALLAX_WORKERS",
-	  "1: this process also runs executions from the queue; 0: it only serves" },
+	{ "workers", CFG_INT, OFF(workers), "2", 0, 32, "PARALLAX_WORKERS",
+	  "worker threads claiming executions from the queue (they share max_inflight); "
+	  "0: this process only serves" },
 	{ "max_inflight", CFG_INT, OFF(max_inflight), "1000", 1, 100000, "PARALLAX_MAX_INFLIGHT",
 	  "executions one worker runs at once" },
 	{ "lease_ms", CFG_I64, OFF(lease_ms), "30000", 1000, 3600000, "PARALLAX_LEASE_MS",

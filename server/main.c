@@ -130,7 +130,8 @@ static int cmd_worker(int argc, char **argv, int argi)
 				    .breaker_open_ms = cfg.breaker_open_ms,
 				    .breaker_successes = cfg.breaker_successes };
 	struct worker_config wc = { .name = "worker", .max_inflight = cfg.max_inflight,
-				    .lease_ms = cfg.lease_ms };
+				    .lease_ms = cfg.lease_ms,
+				    .lanes = cfg.workers > 0 ? cfg.workers : 1 };
 	en = engine_new(&ec, &e);
 	if (en)
 		w = worker_start(en, pool, &wc, &e);
@@ -190,7 +191,7 @@ static int cmd_serve(int argc, char **argv, int argi)
 				    .breaker_successes = cfg.breaker_successes };
 	app.engine = engine_new(&ec, &e);
 	struct worker_config wc = { .name = "serve", .max_inflight = cfg.max_inflight,
-				    .lease_ms = cfg.lease_ms };
+				    .lease_ms = cfg.lease_ms, .lanes = cfg.workers };
 	if (app.engine && cfg.workers)
 		app.worker = worker_start(app.engine, app.pool, &wc, &e);
 	if (!app.engine || (cfg.workers && !app.worker) || http_start(&app, &e)) {

@@ -1,7 +1,8 @@
 /*
  * Storage tests on the SQLite backend: the shared suite (db_suite.h) plus
- * what only SQLite has: pragmas from the URL, and BEGIN IMMEDIATE waiting for
- * busy_timeout instead of failing at once. Databases live in a temporary
+ * what only SQLite has: pragmas from the URL, BEGIN IMMEDIATE waiting for
+ * busy_timeout instead of failing at once, and group commit (many threads'
+ * transactions committed together, a failed one undone alone). Databases live in a temporary
  * directory removed at the end.
  */
 #include <dirent.h>
@@ -147,6 +148,111 @@ out:
 	buf_release(&url);
 }
 
+/* Group commit: many threads' write transactions share the writer's commits. */
+#define GC_THREADS 12
+#define GC_TXS     150
+
+struct gc_writer {
+	struct db_pool *pool;
+	int t;
+	int kept, failed; /* transactions committed; refused as expected */
+	int errors;       /* anything unexpected */
+};
+
+static void *gc_main(void *arg)
+{
+	struct gc_writer *g = arg;
+	struct err e;
+	for (int i = 0; i < GC_TXS; i++) {
+		struct db *db = NULL;
+		if (db_acquire(g->pool, 10000, &db, &e)) {
+			g->errors++;
+			continue;
+		}
+		int64_t k = (int64_t)g->t * 100000 + i;
+		int rc = db_begin(db, DB_TX_WRITE, &e);
+		if (!rc)
+			rc = db_execf(db, &e, NULL, "INSERT INTO gc (k, v) VALUES (?, ?)", "ii", k,
+				      (int64_t)1);
+		if (!rc)
+			rc = db_execf(db, &e, NULL, "INSERT INTO gc (k, v) VALUES (?, ?)", "ii",
+				      k + 50000, (int64_t)2);
+		if (!rc && i % 7 == 3) /* a duplicate key: this one fails, not its batch */
+			rc = db_execf(db, &e, NULL, "INSERT INTO gc (k, v) VALUES (?, ?)", "ii", k,
+				      (int64_t)3);
+		if (!rc && i % 11 == 5) { /* rolled back on purpose */
+			db_rollback(db);
+			db_release(db);
+			g->failed++;
+			continue;
+		}
+		if (!rc)
+			rc = db_commit(db, &e);
+		db_rollback(db);
+		if (!rc) {
+			/* committed means visible to a reader on another connection */
+			struct db *r = NULL;
+			int64_t n = 0;
+			if (db_acquire(g->pool, 10000, &r, &e) ||
+			    db_query_int64(r, &e, &n, "SELECT COUNT(*) FROM gc WHERE k = ? OR k = ?",
+					   "ii", k, k + 50000) || n != 2)
+				g->errors++;
+			db_release(r);
+			g->kept++;
+		} else if (rc == ERR_CONFLICT || i % 7 == 3) {
+			g->failed++;
+		} else {
+			g->errors++;
+		}
+		db_release(db);
+	}
+	return NULL;
+}
+
+TEST(test_sqlite_group_commit)
+{
+	struct err e;
+	char *url = suite_fresh_url();
+	struct db_pool *pool = suite_pool(url, GC_THREADS * 2);
+	struct gc_writer g[GC_THREADS];
+	pthread_t th[GC_THREADS];
+	struct db *db = suite_acquire(pool);
+	if (!db) {
+		CHECK(0);
+		goto out;
+	}
+	CHECK_INT(db_execf(db, &e, NULL, "CREATE TABLE gc (k INTEGER PRIMARY KEY, v INTEGER)", ""),
+		  0);
+	db_release(db);
+	for (int t = 0; t < GC_THREADS; t++) {
+		g[t] = (struct gc_writer){ .pool = pool, .t = t };
+		pthread_create(&th[t], NULL, gc_main, &g[t]);
+	}
+	int kept = 0, failed = 0, errors = 0;
+	for (int t = 0; t < GC_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		kept += g[t].kept;
+		failed += g[t].failed;
+		errors += g[t].errors;
+	}
+	CHECK_INT(errors, 0);
+	CHECK_INT(kept + failed, GC_THREADS * GC_TXS);
+	db = suite_acquire(pool);
+	if (db) {
+		int64_t rows = -1, bad = -1;
+		/* exactly the committed transactions' rows: none of a failed or rolled-back one */
+		CHECK_INT(db_query_int64(db, &e, &rows, "SELECT COUNT(*) FROM gc", ""), 0);
+		CHECK_INT(rows, (int64_t)kept * 2);
+		CHECK_INT(db_query_int64(db, &e, &bad, "SELECT COUNT(*) FROM gc WHERE v = 3", ""),
+			  0);
+		CHECK_INT(bad, 0);
+		db_release(db);
+	}
+out:
+	db_pool_close(pool);
+	free(url);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -154,6 +260,7 @@ int main(void)
 		TEST_ENTRY(test_sqlite_pragmas),
 		TEST_ENTRY(test_sqlite_begin_immediate_waits),
 		TEST_ENTRY(test_sqlite_busy_timeout_expires),
+		TEST_ENTRY(test_sqlite_group_commit),
 	};
 	log_min_level = LOG_WARN;
 	str_copy(suite_dir, sizeof(suite_dir), "/tmp/parallax-unit-XXXXXX");

@@ -199,3 +199,24 @@ int str_to_i64(const char *s, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+/* The whole file (at most max bytes), NUL-terminated. */
+int file_read_all(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= max)
+		buf_add(&b, chunk, n);
+	int bad = ferror(f) || b.len > max;
+	fclose(f);
+	if (bad) {
+		buf_release(&b);
+		return -1;
+	}
+	*out = buf_detach(&b, len);
+	return 0;
+}

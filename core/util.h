@@ -21,6 +21,9 @@ void time_iso(int64_t ms, char *out, size_t size);
 
 /* Time-ordered UUIDv7 (RFC 9562), lower-case, out has UUID_STR_LEN bytes. */
 void uuid_v7(char out[UUID_STR_LEN]);
+/* A whole file of at most max bytes, NUL-terminated, into *out (freed by the caller);
+ * -1 if it cannot be read or is larger. */
+int file_read_all(const char *path, size_t max, char **out, size_t *len);
 void random_bytes(void *p, size_t n);
 /* n random bytes as base64url without padding; out needs (4n+2)/3+1 bytes. */
 void random_token(char *out, size_t outsz, size_t n);

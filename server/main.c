@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "server/server.h"
+#include "web/web.h"
 #include "api/api.h"
 #include "auth/auth.h"
 #include "db/db.h"
@@ -168,7 +169,7 @@ static int cmd_serve(int argc, char **argv, int argi)
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
 	app.started_ms = now_ms();
-	if (load_config(&cfg, argc, argv, argi, &e) ||
+	if (load_config(&cfg, argc, argv, argi, &e) || web_templates_load(&cfg, &e) ||
 	    auth_keys_init(cfg.data_dir, cfg.jwt_secret, &e) ||
 	    secrets_init(cfg.data_dir, cfg.secret_key, &e) || open_pool(&cfg, &app.pool, &e) ||
 	    prepare_database(&app, token, &created, &e)) {
@@ -218,6 +219,7 @@ out:
 	worker_stop(app.worker, 0);
 	http_stop(&app);
 	engine_free(app.engine);
+	web_templates_free();
 	db_pool_close(app.pool);
 	config_release(&cfg);
 	if (!ret)

@@ -53,6 +53,7 @@ struct config {
 	char *tls_cert;
 	char *tls_key;
 	int dev;
+	char *dev_dir;
 	int setup_token_ttl_s;
 	char *jwt_secret;
 	char *secret_key;

@@ -5,6 +5,7 @@
  * exact match in the embedded table, so nothing outside static/ is reachable.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/server.h"
@@ -42,11 +43,28 @@ static uint32_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
+/* --dev: the file from <dev_dir>/static, read on every request. */
+static int static_from_disk(struct req *r, const char *want)
+{
+	char path[1024], *data = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/static/%s", r->app->cfg->dev_dir, want);
+	if (file_read_all(path, 16 << 20, &data, &len))
+		return req_fail(r, ERR_NOT_FOUND, NULL, NULL, "no such file");
+	req_add_header(r, "Cache-Control", "no-store");
+	int rc = req_send(r, 200, mime_type(path), data, len);
+	free(data);
+	return rc;
+}
+
 int handle_static(struct req *r)
 {
 	const char *want = req_param(r, 0);
 	const struct embedded_file *f = NULL;
 	char etag[24];
+	/* the dispatcher refused dot segments, NUL and encoded slashes in the path */
+	if (want && r->app->cfg->dev)
+		return static_from_disk(r, want);
 	for (const struct embedded_file *it = web_static_files; want && it->path; it++)
 		if (!strcmp(it->path, want)) {
 			f = it;

@@ -12,58 +12,43 @@
 #include "server/server.h"
 #include "core/core.h"
 
-static void field(struct buf *b, const char *name, const char *label, const char *type,
+static void field(cJSON *fields, const char *name, const char *label, const char *type,
 		  const char *value, const char *autocomplete, const char *hint)
 {
-	buf_addf(b, "<label for=\"%s\">%s</label>\n", name, label);
-	buf_addf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" required autocomplete=\"%s\"", name,
-		 name, type, autocomplete);
-	if (!strcmp(type, "password"))
-		buf_addf(b, " minlength=\"%d\" maxlength=\"%d\"", PASSWORD_MIN_LEN, PASSWORD_MAX_LEN);
-	if (value) {
-		buf_adds(b, " value=\"");
-		html_escape(b, value);
-		buf_addch(b, '"');
-	}
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "name", name);
+	cJSON_AddStringToObject(f, "label", label);
+	cJSON_AddStringToObject(f, "type", type);
+	cJSON_AddStringToObject(f, "autocomplete", autocomplete);
+	if (value)
+		cJSON_AddStringToObject(f, "value", value);
 	if (hint)
-		buf_addf(b, " aria-describedby=\"%s-hint\">\n<p class=\"hint\" id=\"%s-hint\">%s</p>\n",
-			 name, name, hint);
-	else
-		buf_adds(b, ">\n");
+		cJSON_AddStringToObject(f, "hint", hint);
+	if (!strcmp(type, "password")) {
+		cJSON_AddNumberToObject(f, "minlength", PASSWORD_MIN_LEN);
+		cJSON_AddNumberToObject(f, "maxlength", PASSWORD_MAX_LEN);
+	}
+	cJSON_AddItemToArray(fields, f);
 }
 
 static int render_form(struct req *r, int status, const char *token, const struct err *error)
 {
-	struct buf b = BUF_INIT;
-	buf_adds(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		     "<title>Set up Parallax</title>\n"
-		     "<link rel=\"stylesheet\" href=\"/static/css/app.css\">\n</head>\n"
-		     "<body class=\"auth\">\n<main class=\"auth-card\">\n"
-		     "<h1>Welcome to Parallax</h1>\n"
-		     "<p>Create your organization and its owner account. This link works once.</p>\n");
-	if (error) {
-		buf_adds(&b, "<p class=\"error\" role=\"alert\" id=\"form-error\">");
-		html_escape(&b, error->msg);
-		buf_adds(&b, "</p>\n");
-	}
-	buf_adds(&b, "<form method=\"post\" action=\"/setup\">\n"
-		     "<input type=\"hidden\" name=\"token\" value=\"");
-	html_escape(&b, token);
-	buf_adds(&b, "\">\n<input type=\"hidden\" name=\"csrf\" value=\"");
-	html_escape(&b, web_csrf_token(r));
-	buf_adds(&b, "\">\n");
-	field(&b, "tenant_name", "Organization name", "text", req_form(r, "tenant_name"),
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddStringToObject(ctx, "body_class", "auth");
+	cJSON_AddStringToObject(ctx, "token", token ? token : "");
+	cJSON_AddStringToObject(ctx, "csrf", web_csrf_token(r));
+	if (error)
+		cJSON_AddStringToObject(ctx, "error", error->msg);
+	cJSON *fields = cJSON_AddArrayToObject(ctx, "fields");
+	field(fields, "tenant_name", "Organization name", "text", req_form(r, "tenant_name"),
 	      "organization", NULL);
-	field(&b, "name", "Your name", "text", req_form(r, "name"), "name", NULL);
-	field(&b, "email", "Email", "email", req_form(r, "email"), "email", NULL);
-	field(&b, "password", "Password", "password", NULL, "new-password",
+	field(fields, "name", "Your name", "text", req_form(r, "name"), "name", NULL);
+	field(fields, "email", "Email", "email", req_form(r, "email"), "email", NULL);
+	field(fields, "password", "Password", "password", NULL, "new-password",
 	      "At least 12 characters. Long passphrases are best.");
-	buf_adds(&b, "<button type=\"submit\">Create owner account</button>\n</form>\n"
-		     "</main>\n</body>\n</html>\n");
-	req_send(r, status, "text/html; charset=utf-8", b.p, b.len);
-	buf_release(&b);
-	return 0;
+	int rc = web_render(r, status, "setup", ctx);
+	cJSON_Delete(ctx);
+	return rc;
 }
 
 int web_setup_page(struct req *r)

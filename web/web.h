@@ -6,8 +6,20 @@
 #ifndef WEB_WEB_H
 #define WEB_WEB_H
 
+#include <cjson/cJSON.h>
+
+#include "core/err.h"
+
 struct buf;
 struct req;
+struct config;
+
+/* Compile the templates (embedded, or from <dev_dir>/templates with --dev); a
+ * broken one fails naming "templates/<file>:<line>". */
+int web_templates_load(const struct config *cfg, struct err *e);
+void web_templates_free(void);
+/* Render template name with ctx and send it as the response. */
+int web_render(struct req *r, int status, const char *name, const cJSON *ctx);
 
 /* Escape for HTML text and double-quoted attribute values. */
 void html_escape(struct buf *out, const char *s);

@@ -139,34 +139,3 @@ int web_logout(struct req *r)
 	set_session_cookie(r, "", 0);
 	return req_redirect(r, 303, "/login");
 }
-
-int web_home(struct req *r)
-{
-	struct buf b = BUF_INIT;
-	struct user_row u;
-	struct membership_row m;
-	struct db *db;
-	int rc;
-	if (r->auth.kind != AUTH_COOKIE)
-		return req_redirect(r, 303, "/login");
-	if ((rc = req_db(r, &db)) || (rc = store_user_by_id(db, r->auth.user_id, &u, &r->err)) ||
-	    (rc = store_membership_get(db, u.id, r->auth.tenant_id, &m, &r->err)))
-		return rc;
-	web_page_begin(&b, "Home", "auth");
-	buf_adds(&b, "<main class=\"auth-card\">\n<h1>");
-	html_escape(&b, m.tenant_name);
-	buf_adds(&b, "</h1>\n<p>Signed in as <strong>");
-	html_escape(&b, u.name);
-	buf_adds(&b, "</strong> (");
-	html_escape(&b, u.email);
-	buf_adds(&b, "), role <strong id=\"role\">");
-	html_escape(&b, m.role);
-	buf_adds(&b, "</strong>.</p>\n<form method=\"post\" action=\"/logout\">\n"
-		     "<input type=\"hidden\" name=\"csrf\" value=\"");
-	html_escape(&b, web_csrf_token(r));
-	buf_adds(&b, "\">\n<button type=\"submit\">Sign out</button>\n</form>\n</main>\n"
-		     "</body>\n</html>\n");
-	req_send(r, 200, "text/html; charset=utf-8", b.p, b.len);
-	buf_release(&b);
-	return 0;
-}

@@ -6,6 +6,8 @@
 #ifndef WEB_WEB_H
 #define WEB_WEB_H
 
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 #include "core/err.h"
@@ -34,6 +36,17 @@ int web_csrf_check(struct req *r);
 int web_safe_next(const char *next);
 /* <!doctype html> ... <body class="body_class">, with the stylesheet. */
 void web_page_begin(struct buf *b, const char *title, const char *body_class);
+
+/* One bar of a chart: up to three stacked parts, a label under it (NULL: none) and
+ * the tooltip title. */
+struct chart_bar {
+	const char *label;
+	char title[160];
+	double v[3];
+};
+/* An SVG bar chart (parts stacked bottom up, each drawn with classes[k]) into b. */
+void chart_bars(struct buf *b, const char *label, const struct chart_bar *bars, size_t n,
+		int parts, const char *const *classes);
 
 int web_login_page(struct req *r);
 int web_login_submit(struct req *r);

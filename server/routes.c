@@ -97,7 +97,11 @@ const struct route routes[] = {
 	{ "GET", "/login", PUBLIC, BODY_NONE, web_login_page, "Sign-in page", "pages", 0 },
 	{ "POST", "/login", PUBLIC, BODY_FORM, web_login_submit, "Sign in (form)", "pages", 0 },
 	{ "POST", "/logout", PUBLIC, BODY_FORM, web_logout, "Sign out (form)", "pages", 0 },
-	{ "GET", "/", PUBLIC, BODY_NONE, web_home, "Home (signed in)", "pages", 0 },
+	{ "GET", "/", PUBLIC, BODY_NONE, web_home, "Overview (signed in)", "pages", 0 },
+	{ "GET", "/executions", PUBLIC, BODY_NONE, web_executions_page,
+	  "Executions page (signed in)", "pages", 0 },
+	{ "GET", "/executions/{id}", PUBLIC, BODY_NONE, web_execution_page,
+	  "Execution page (signed in)", "pages", 0 },
 
 	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
 	{ "GET", "/api/v1/tenants/{t}", PERM(RES_TENANT, ACT_READ), BODY_NONE, api_tenant_get,

@@ -178,42 +178,23 @@ static int agent_health(struct req *r, struct db *db, int *healthy, int *total, 
 
 int web_home(struct req *r)
 {
-	struct user_row u;
-	struct membership_row m;
 	struct exec_stats s;
 	struct db *db;
+	cJSON *ctx;
 	int healthy = 0, agents = 0, unhealthy = 0, rc;
 	int64_t now = now_ms();
-	if (r->auth.kind != AUTH_COOKIE)
-		return req_redirect(r, 303, "/login");
+	if ((rc = web_app_begin(r, &db, "overview", &ctx)) || !ctx)
+		return rc;
 	memset(&s, 0, sizeof(s));
 	struct exec_stats_filter f = { NULL, now - WINDOW_MS, now + 1 };
-	if ((rc = req_db(r, &db)) || (rc = store_user_by_id(db, r->auth.user_id, &u, &r->err)) ||
-	    (rc = store_membership_get(db, u.id, r->auth.tenant_id, &m, &r->err)))
-		return rc;
-	/* a public route: the workspace is the user's default one (as for the API) */
-	char ws[UUID_STR_LEN];
-	int ws_role = 0;
-	if (!r->auth.workspace_id[0] &&
-	    store_workspace_resolve(db, r->auth.tenant_id, r->auth.user_id, r->auth.tenant_role,
-				    NULL, ws, &ws_role, &r->err) == 0)
-		str_copy(r->auth.workspace_id, sizeof(r->auth.workspace_id), ws);
 	if (r->auth.workspace_id[0] &&
 	    ((rc = store_execution_stats(db, r->auth.tenant_id, r->auth.workspace_id, &f, &s,
 					 &r->err)) ||
 	     (rc = agent_health(r, db, &healthy, &agents, &unhealthy)))) {
 		exec_stats_release(&s);
+		cJSON_Delete(ctx);
 		return rc;
 	}
-	cJSON *ctx = cJSON_CreateObject();
-	cJSON_AddStringToObject(ctx, "body_class", "app");
-	cJSON_AddStringToObject(ctx, "csrf", web_csrf_token(r));
-	cJSON_AddStringToObject(ctx, "tenant", m.tenant_name);
-	cJSON_AddStringToObject(ctx, "role", m.role);
-	cJSON *user = cJSON_AddObjectToObject(ctx, "user");
-	cJSON_AddStringToObject(user, "name", u.name);
-	cJSON_AddStringToObject(user, "email", u.email);
-	cJSON_AddTrueToObject(ctx, "nav_overview");
 	kpis(ctx, &s, now, healthy, agents, unhealthy);
 	if (s.total) {
 		cJSON *c = cJSON_AddObjectToObject(ctx, "charts");

@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,12 @@ static int html_escaping(const struct hctx *h, int raw, const char **why)
 	return -1;
 }
 
+/* Between a tag's attributes, after an attribute name (a boolean one) is the same place. */
+static enum hstate same_context(enum hstate st)
+{
+	return st == H_ATTR_NAME || st == H_AFTER_ATTR ? H_IN_TAG : st;
+}
+
 /* ---- parsing ------------------------------------------------------------------------------ */
 
 struct parser {
@@ -399,7 +406,7 @@ static int parse_seq(struct parser *ps, const char *close, struct node **out, st
 			int rc = parse_seq(ps, name, &n->child, NULL);
 			if (rc)
 				return rc;
-			if (ps->h.st != at.st)
+			if (same_context(ps->h.st) != same_context(at.st))
 				return fail_at(ps, ps->p, "the section '%s' ends in another HTML context than it begins", name);
 			continue;
 		}
@@ -544,7 +551,14 @@ static const cJSON *lookup(const struct render *r, const char *path)
 		n = dot ? (size_t)(dot - seg) : strlen(seg);
 		memcpy(first, seg, n);
 		first[n] = '\0';
-		v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, first) : NULL;
+		if (cJSON_IsArray(v)) { /* "items.0": an index */
+			int64_t i;
+			v = str_to_i64(first, &i) == 0 && i >= 0 && i < INT32_MAX
+				    ? cJSON_GetArrayItem(v, (int)i)
+				    : NULL;
+		} else {
+			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, first) : NULL;
+		}
 	}
 	return v;
 }

@@ -20,6 +20,13 @@ struct config;
  * broken one fails naming "templates/<file>:<line>". */
 int web_templates_load(const struct config *cfg, struct err *e);
 void web_templates_free(void);
+struct db;
+/* A signed-in page: 0 with *db and *ctx (the app shell's context, nav_<nav> set) for the
+ * caller to fill and render, or the response already made (a redirect to /login). */
+int web_app_begin(struct req *r, struct db **db, const char *nav, cJSON **ctx);
+int web_executions_page(struct req *r);
+int web_execution_page(struct req *r);
+
 /* Render template name with ctx and send it as the response. */
 int web_render(struct req *r, int status, const char *name, const cJSON *ctx);
 

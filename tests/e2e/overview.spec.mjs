@@ -57,12 +57,45 @@ test('overview: KPIs and charts from real executions; hostile names stay text', 
 	expect(conf).toContain('confidence 0.8 to 0.9: 5 executions');
 	await page.screenshot({ path: testInfo.outputPath('overview.png'), fullPage: true });
 
+	// the executions list, its filter, and one execution's page
+	await page.getByRole('link', { name: 'Executions' }).click();
+	await expect(page).toHaveURL(/\/executions$/);
+	await expect(page.locator('#executions tbody tr')).toHaveCount(5);
+	await expect(page.locator('#executions .badge').first()).toHaveText('succeeded');
+	await page.screenshot({ path: testInfo.outputPath('executions.png'), fullPage: true });
+	await page.locator('#f-status').selectOption('failed');
+	await page.getByRole('button', { name: 'Filter' }).click();
+	await expect(page).toHaveURL(/status=failed/);
+	await expect(page.getByRole('heading', { name: 'No executions match' })).toBeVisible();
+	await page.getByRole('link', { name: 'Show all executions' }).click();
+	await page.locator('#executions tbody tr a').first().click();
+	await expect(page).toHaveURL(/\/executions\/[0-9a-f-]{36}$/);
+	await expect(page.locator('#status')).toHaveText('succeeded');
+	await expect(page.locator('#confidence')).toHaveText('0.80');
+	await expect(page.locator('#timeline .step')).toHaveCount(3);
+	await expect(page.locator('#result')).toContainText('"ok": true');
+	await page.screenshot({ path: testInfo.outputPath('execution.png'), fullPage: true });
+	await page.goto('/');
+
 	await page.setViewportSize({ width: 375, height: 800 });
 	await page.reload();
 	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 	expect(overflow).toBeLessThanOrEqual(0);
 	await page.screenshot({ path: testInfo.outputPath('overview-375.png'), fullPage: true });
 	expect(dialogs).toEqual([]);
+});
+
+test('signed out, a page sends to the sign-in and back', async ({ page, server }) => {
+	const owner = await setupOwner(server);
+	await page.goto('/executions');
+	await expect(page).toHaveURL(/\/login\?next=\/executions$/);
+	await page.locator('input[name="email"]').fill(owner.email);
+	await page.locator('input[name="password"]').fill(owner.password);
+	await page.getByRole('button', { name: /sign in/i }).click();
+	await expect(page).toHaveURL(/\/executions$/);
+	await expect(page.getByRole('heading', { name: 'No executions yet' })).toBeVisible();
+	const other = await page.goto('/executions/00000000-0000-7000-8000-000000000000');
+	expect(other.status()).toBe(404);
 });
 
 test('overview: a new workspace explains what to do next', async ({ page, server }) => {

@@ -69,12 +69,17 @@ TEST(tmpl_values_and_sections)
 		     "{\"x\":\"outer\",\"items\":[{\"name\":\"a\"},{\"name\":\"b\",\"x\":\"inner\"}]}",
 		     "<ul><li>a:outer</li><li>b:inner</li></ul>");
 	CHECK_RENDER("{{#tags}}[{{.}}]{{/tags}}", "{\"tags\":[\"x\",\"y\"]}", "[x][y]");
+	/* a boolean attribute in a section */
+	CHECK_RENDER("<option value=\"{{v}}\"{{#on}} selected{{/on}}>", "{\"v\":\"a\",\"on\":true}",
+		     "<option value=\"a\" selected>");
 	CHECK_RENDER("{{#user}}{{name}}{{/user}}", "{\"user\":{\"name\":\"u\"}}", "u");
 	CHECK_RENDER("{{#on}}yes{{/on}}{{^on}}no{{/on}}", "{\"on\":true}", "yes");
 	/* falsy: missing, null, false, 0, "", [] */
 	CHECK_RENDER("{{^a}}1{{/a}}{{^b}}2{{/b}}{{^c}}3{{/c}}{{^d}}4{{/d}}{{^e}}5{{/e}}{{^f}}6{{/f}}",
 		     "{\"b\":null,\"c\":false,\"d\":0,\"e\":\"\",\"f\":[]}", "123456");
 	CHECK_RENDER("a{{! a comment }}b", "{}", "ab");
+	CHECK_RENDER("{{#xs.0}}some{{/xs.0}}{{^ys.0}}none{{/ys.0}}{{xs.1.n}}", "{\"xs\":[1,{\"n\":\"b\"}],\"ys\":[]}",
+		     "somenoneb");
 	CHECK_RENDER("{{big}} {{neg}}", "{\"big\":1234567890123,\"neg\":-3}", "1234567890123 -3");
 }
 

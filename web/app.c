@@ -1,0 +1,60 @@
+/*
+ * What every signed-in page shares: the session check (signed out: a
+ * redirect to /login with the page to come back to), the user's default
+ * workspace and role in it, and the app shell's context (tenant, user, role,
+ * CSRF token, the current navigation entry).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "web/web.h"
+#include "auth/auth.h"
+#include "db/db.h"
+#include "server/server.h"
+#include "core/core.h"
+
+int web_app_begin(struct req *r, struct db **db, const char *nav, cJSON **ctx)
+{
+	struct user_row u;
+	struct membership_row m;
+	char ws[UUID_STR_LEN], next[600];
+	int role = 0, rc;
+	*ctx = NULL;
+	if (r->auth.kind != AUTH_COOKIE) { /* back to this page (not its query) after sign-in */
+		if (strlen(r->path) < 200 && web_safe_next(r->path) && strcmp(r->path, "/") &&
+		    !strpbrk(r->path, "&?#%+ "))
+			snprintf(next, sizeof(next), "/login?next=%s", r->path);
+		else
+			str_copy(next, sizeof(next), "/login");
+		return req_redirect(r, 303, next);
+	}
+	if ((rc = req_db(r, db)) || (rc = store_user_by_id(*db, r->auth.user_id, &u, &r->err)) ||
+	    (rc = store_membership_get(*db, u.id, r->auth.tenant_id, &m, &r->err)))
+		return rc;
+	/* pages are public routes: the workspace is the user's default one, as for the API */
+	if (!r->auth.workspace_id[0]) {
+		rc = store_workspace_resolve(*db, r->auth.tenant_id, r->auth.user_id,
+					     r->auth.tenant_role, NULL, ws, &role, &r->err);
+		if (rc && rc != ERR_NOT_FOUND)
+			return rc;
+		if (!rc) {
+			str_copy(r->auth.workspace_id, sizeof(r->auth.workspace_id), ws);
+			r->auth.role = role;
+		}
+	}
+	cJSON *c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "body_class", "app");
+	cJSON_AddStringToObject(c, "csrf", web_csrf_token(r));
+	cJSON_AddStringToObject(c, "tenant", m.tenant_name);
+	cJSON_AddStringToObject(c, "role", m.role);
+	cJSON *user = cJSON_AddObjectToObject(c, "user");
+	cJSON_AddStringToObject(user, "name", u.name);
+	cJSON_AddStringToObject(user, "email", u.email);
+	if (nav) {
+		char key[40];
+		snprintf(key, sizeof(key), "nav_%s", nav);
+		cJSON_AddTrueToObject(c, key);
+	}
+	*ctx = c;
+	return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * GET /executions: the workspace's executions, newest first, filtered by
+ * status and pattern, with cursor pagination ("older" follows the last row);
+ * GET /executions/{id}: one execution with its node timeline, result or
+ * error. Plain GET forms and links: everything works without JavaScript.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "web/web.h"
+#include "auth/auth.h"
+#include "db/db.h"
+#include "server/server.h"
+#include "core/core.h"
+
+#define PAGE_SIZE 50
+
+static const char *const statuses[] = { "queued", "running", "waiting_approval", "succeeded",
+					"failed", "cancelled", "timed_out" };
+
+/* "2026-11-22 10:41:07 UTC", or "" for 0. */
+static void add_when(cJSON *o, const char *key, int64_t ms)
+{
+	char s[40] = "";
+	if (ms) {
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	}
+	cJSON_AddStringToObject(o, key, s);
+}
+
+static void add_duration(cJSON *o, const char *key, int64_t from, int64_t to)
+{
+	char s[32] = "";
+	if (from && to >= from) {
+		int64_t ms = to - from;
+		if (ms < 1000)
+			snprintf(s, sizeof(s), "%lld ms", (long long)ms);
+		else if (ms < 120000)
+			snprintf(s, sizeof(s), "%.1f s", (double)ms / 1000);
+		else
+			snprintf(s, sizeof(s), "%.1f min", (double)ms / 60000);
+	}
+	cJSON_AddStringToObject(o, key, s);
+}
+
+static cJSON *row_json(const struct execution_full *x)
+{
+	cJSON *o = cJSON_CreateObject();
+	char conf[16] = "";
+	cJSON_AddStringToObject(o, "id", x->id);
+	cJSON_AddStringToObject(o, "short_id", x->id + 24); /* the random tail */
+	cJSON_AddStringToObject(o, "status", x->status);
+	cJSON_AddStringToObject(o, "pattern", x->pattern_name);
+	cJSON_AddNumberToObject(o, "version", (double)x->version);
+	if (x->has_confidence)
+		snprintf(conf, sizeof(conf), "%.2f", x->confidence);
+	cJSON_AddStringToObject(o, "confidence", conf);
+	add_when(o, "created", x->created_at);
+	add_duration(o, "duration", x->started_at, x->finished_at);
+	return o;
+}
+
+/* A known status, or NULL. */
+static const char *status_param(struct req *r)
+{
+	const char *q = req_query(r, "status");
+	for (size_t i = 0; q && i < ARRAY_SIZE(statuses); i++)
+		if (!strcmp(q, statuses[i]))
+			return statuses[i];
+	return NULL;
+}
+
+int web_executions_page(struct req *r)
+{
+	struct execution_filter f = { NULL, NULL, 0, 0 };
+	struct pattern_row p;
+	struct db *db;
+	cJSON *ctx;
+	const char *cursor = req_query(r, "cursor"), *pattern = req_query(r, "pattern");
+	char before_id[UUID_STR_LEN] = "";
+	int64_t before_ms = 0;
+	int n = 0, none = 0, rc;
+	if ((rc = web_app_begin(r, &db, "executions", &ctx)) || !ctx)
+		return rc;
+	f.status = status_param(r);
+	if (cursor) { /* "<created_at ms>.<id>"; a bad one starts from the newest */
+		const char *dot = strchr(cursor, '.');
+		char ms[24];
+		if (dot && (size_t)(dot - cursor) < sizeof(ms) && strlen(dot + 1) < UUID_STR_LEN) {
+			memcpy(ms, cursor, (size_t)(dot - cursor));
+			ms[dot - cursor] = '\0';
+			if (!str_to_i64(ms, &before_ms))
+				str_copy(before_id, sizeof(before_id), dot + 1);
+		}
+	}
+	if (pattern && *pattern && r->auth.workspace_id[0]) {
+		rc = store_pattern_get(db, r->auth.tenant_id, r->auth.workspace_id, pattern, &p,
+				       &r->err);
+		none = rc == ERR_NOT_FOUND;
+		if (rc && !none) {
+			cJSON_Delete(ctx);
+			return rc;
+		}
+		f.pattern_id = none ? NULL : p.id;
+	}
+	struct execution_full *items = xcalloc(PAGE_SIZE, sizeof(*items));
+	if (!none && r->auth.workspace_id[0])
+		rc = store_executions_list(db, r->auth.tenant_id, r->auth.workspace_id, &f,
+					   before_ms, before_id[0] ? before_id : NULL, items,
+					   PAGE_SIZE, &n, &r->err);
+	cJSON *rows = cJSON_AddArrayToObject(ctx, "rows");
+	for (int i = 0; !rc && i < n; i++)
+		cJSON_AddItemToArray(rows, row_json(&items[i]));
+	if (!rc && n == PAGE_SIZE) {
+		char c[64];
+		snprintf(c, sizeof(c), "%lld.%s", (long long)items[n - 1].created_at,
+			 items[n - 1].id);
+		cJSON_AddStringToObject(ctx, "next_cursor", c);
+	}
+	for (int i = 0; i < n; i++)
+		execution_full_release(&items[i]);
+	free(items);
+	if (rc) {
+		cJSON_Delete(ctx);
+		return rc;
+	}
+	cJSON *opts = cJSON_AddArrayToObject(ctx, "statuses");
+	for (size_t i = 0; i < ARRAY_SIZE(statuses); i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "value", statuses[i]);
+		if (f.status == statuses[i])
+			cJSON_AddTrueToObject(o, "selected");
+		cJSON_AddItemToArray(opts, o);
+	}
+	cJSON_AddStringToObject(ctx, "pattern", pattern ? pattern : "");
+	cJSON_AddStringToObject(ctx, "status", f.status ? f.status : "");
+	if (cursor)
+		cJSON_AddTrueToObject(ctx, "paged");
+	if (f.status || (pattern && *pattern))
+		cJSON_AddTrueToObject(ctx, "filtered");
+	rc = web_render(r, 200, "executions", ctx);
+	cJSON_Delete(ctx);
+	return rc;
+}
+
+/* JSON text pretty-printed for a <pre>, or "" */
+static void add_pretty(cJSON *o, const char *key, const char *json)
+{
+	cJSON *v = json ? cJSON_Parse(json) : NULL;
+	char *s = v ? cJSON_Print(v) : NULL;
+	cJSON_AddStringToObject(o, key, s ? s : "");
+	free(s);
+	cJSON_Delete(v);
+}
+
+int web_execution_page(struct req *r)
+{
+	struct execution_full x;
+	struct db *db;
+	cJSON *ctx, *steps = NULL;
+	const char *id = req_param(r, 0);
+	int rc;
+	if ((rc = web_app_begin(r, &db, "executions", &ctx)) || !ctx)
+		return rc;
+	memset(&x, 0, sizeof(x));
+	rc = !r->auth.workspace_id[0] || !id || strlen(id) >= UUID_STR_LEN
+		     ? ERR_NOT_FOUND
+		     : store_execution_get_full(db, r->auth.tenant_id, r->auth.workspace_id, id, &x,
+						&r->err);
+	if (rc == ERR_NOT_FOUND) {
+		cJSON_Delete(ctx);
+		return req_fail(r, ERR_NOT_FOUND, "not_found", NULL, "no such execution");
+	}
+	if (!rc)
+		rc = store_steps_json(db, r->auth.tenant_id, x.id, &steps, &r->err);
+	if (rc) {
+		execution_full_release(&x);
+		cJSON_Delete(ctx);
+		return rc;
+	}
+	cJSON *e = row_json(&x);
+	add_when(e, "started", x.started_at);
+	add_when(e, "finished", x.finished_at);
+	cJSON_AddNumberToObject(e, "attempts", (double)x.attempts);
+	add_pretty(e, "input", x.input);
+	add_pretty(e, "result", x.result);
+	add_pretty(e, "error", x.error);
+	cJSON_AddItemToObject(ctx, "execution", e);
+	cJSON *list = cJSON_AddArrayToObject(ctx, "steps");
+	const cJSON *s;
+	cJSON_ArrayForEach(s, steps) {
+		cJSON *o = cJSON_CreateObject();
+		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(s, "confidence");
+		char c[16] = "";
+		char *out = cJSON_Print(cJSON_GetObjectItemCaseSensitive(s, "output"));
+		const char *node = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "node_id"));
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "status"));
+		const char *err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "error"));
+		cJSON_AddStringToObject(o, "node", node ? node : "");
+		cJSON_AddStringToObject(o, "status", st ? st : "");
+		if (cJSON_IsNumber(conf))
+			snprintf(c, sizeof(c), "%.2f", conf->valuedouble);
+		cJSON_AddStringToObject(o, "confidence", c);
+		cJSON_AddStringToObject(o, "output", out && strcmp(out, "null") ? out : "");
+		cJSON_AddStringToObject(o, "error", err ? err : "");
+		cJSON_AddItemToArray(list, o);
+		free(out);
+	}
+	cJSON_Delete(steps);
+	execution_full_release(&x);
+	rc = web_render(r, 200, "execution", ctx);
+	cJSON_Delete(ctx);
+	return rc;
+}

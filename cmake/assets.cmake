@@ -2,8 +2,7 @@
 # Everything under static/ except the front-end sources and npm files.
 file(GLOB_RECURSE STATIC_FILES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/static/css/*
-  ${CMAKE_SOURCE_DIR}/static/img/*
-  ${CMAKE_SOURCE_DIR}/static/dist/*)
+  ${CMAKE_SOURCE_DIR}/static/img/*)
 list(SORT STATIC_FILES)
 parallax_embed(${GEN}/static_files.c web_static_files ${CMAKE_SOURCE_DIR}/static ${STATIC_FILES})
 list(APPEND PARALLAX_EXTRA_GENERATED ${GEN}/static_files.c)
@@ -12,3 +11,25 @@ file(GLOB_RECURSE TEMPLATE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/templates
 list(SORT TEMPLATE_FILES)
 parallax_embed(${GEN}/template_files.c web_template_files ${CMAKE_SOURCE_DIR}/templates ${TEMPLATE_FILES})
 list(APPEND PARALLAX_EXTRA_GENERATED ${GEN}/template_files.c)
+# The front end: static/src/app.js bundled by esbuild (static/node_modules, installed by
+# scripts/bootstrap) into the build directory, embedded as /static/dist/app.js. Without
+# node_modules the dashboard still works, without its script (every form works without).
+set(ESBUILD ${CMAKE_SOURCE_DIR}/static/node_modules/.bin/esbuild)
+set(FRONT_OUT ${CMAKE_BINARY_DIR}/front)
+file(GLOB_RECURSE FRONT_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/static/src/*.js)
+if(EXISTS ${ESBUILD})
+  add_custom_command(
+    OUTPUT ${FRONT_OUT}/dist/app.js
+    COMMAND ${ESBUILD} ${CMAKE_SOURCE_DIR}/static/src/app.js --bundle --minify --format=iife
+            --target=es2020 --legal-comments=none --log-level=warning
+            --outfile=${FRONT_OUT}/dist/app.js
+    DEPENDS ${FRONT_SOURCES} ${CMAKE_SOURCE_DIR}/static/package-lock.json
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/static
+    COMMENT "Bundling the front end (esbuild)"
+    VERBATIM)
+  parallax_embed(${GEN}/front_files.c web_front_files ${FRONT_OUT} ${FRONT_OUT}/dist/app.js)
+else()
+  message(WARNING "static/node_modules is missing (run scripts/bootstrap): building the dashboard without its script")
+  parallax_embed(${GEN}/front_files.c web_front_files ${FRONT_OUT})
+endif()
+list(APPEND PARALLAX_EXTRA_GENERATED ${GEN}/front_files.c)

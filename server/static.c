@@ -13,6 +13,7 @@
 #include "core/core.h"
 
 extern const struct embedded_file web_static_files[];
+extern const struct embedded_file web_front_files[]; /* dist/: the esbuild bundle */
 
 static const char *mime_type(const char *path)
 {
@@ -43,14 +44,14 @@ static uint32_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
-/* --dev: the file from <dev_dir>/static, read on every request. */
+/* --dev: the file from <dev_dir>/static, read on every request; 1 if there is none. */
 static int static_from_disk(struct req *r, const char *want)
 {
 	char path[1024], *data = NULL;
 	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/static/%s", r->app->cfg->dev_dir, want);
 	if (file_read_all(path, 16 << 20, &data, &len))
-		return req_fail(r, ERR_NOT_FOUND, NULL, NULL, "no such file");
+		return 1;
 	req_add_header(r, "Cache-Control", "no-store");
 	int rc = req_send(r, 200, mime_type(path), data, len);
 	free(data);
@@ -63,13 +64,15 @@ int handle_static(struct req *r)
 	const struct embedded_file *f = NULL;
 	char etag[24];
 	/* the dispatcher refused dot segments, NUL and encoded slashes in the path */
-	if (want && r->app->cfg->dev)
-		return static_from_disk(r, want);
-	for (const struct embedded_file *it = web_static_files; want && it->path; it++)
-		if (!strcmp(it->path, want)) {
+	int rc;
+	if (want && r->app->cfg->dev && (rc = static_from_disk(r, want)) != 1)
+		return rc;
+	for (const struct embedded_file *it = web_static_files; want && !f && it->path; it++)
+		if (!strcmp(it->path, want))
 			f = it;
-			break;
-		}
+	for (const struct embedded_file *it = web_front_files; want && !f && it->path; it++)
+		if (!strcmp(it->path, want))
+			f = it;
 	if (!f)
 		return req_fail(r, ERR_NOT_FOUND, NULL, NULL, "no such file");
 	snprintf(etag, sizeof(etag), "\"%08x-%zx\"", fnv1a(f->data, f->len), f->len);

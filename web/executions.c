@@ -187,6 +187,9 @@ int web_execution_page(struct req *r)
 	add_when(e, "started", x.started_at);
 	add_when(e, "finished", x.finished_at);
 	cJSON_AddNumberToObject(e, "attempts", (double)x.attempts);
+	int terminal = !strcmp(x.status, "succeeded") || !strcmp(x.status, "failed") ||
+		       !strcmp(x.status, "cancelled") || !strcmp(x.status, "timed_out");
+	cJSON_AddStringToObject(e, "terminal", terminal ? "true" : "false");
 	add_pretty(e, "input", x.input);
 	add_pretty(e, "result", x.result);
 	add_pretty(e, "error", x.error);

@@ -33,7 +33,9 @@ void web_page_begin(struct buf *b, const char *title, const char *body_class)
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		    "<title>");
 	html_escape(b, title);
-	buf_adds(b, " · Parallax</title>\n<link rel=\"stylesheet\" href=\"/static/css/app.css\">\n"
+	buf_adds(b, " · Parallax</title>\n"
+		    "<link rel=\"icon\" href=\"/static/img/favicon.svg\" type=\"image/svg+xml\">\n"
+		    "<link rel=\"stylesheet\" href=\"/static/css/app.css\">\n"
 		    "</head>\n<body class=\"");
 	html_escape(b, body_class);
 	buf_adds(b, "\">\n");

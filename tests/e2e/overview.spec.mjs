@@ -6,6 +6,37 @@ import { post, request, setupOwner } from '../api/helpers/server.mjs';
 
 const HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>';
 
+// An API token for the owner, a builtin constant agent with capability cap, and a one-agent
+// pattern called name over it.
+async function agentAndPattern(server, owner, name, cap, config) {
+	const login = await post(server, '/api/v1/auth/login', { json: { email: owner.email, password: owner.password } });
+	expect(login.status).toBe(200);
+	const auth = { headers: { Authorization: `Bearer ${login.json.access_token}` } };
+	const agent = await request(server, 'POST', '/api/v1/agents', {
+		...auth,
+		json: { name: `${name}-agent`, kind: 'builtin', capabilities: [cap], config: { type: 'constant', ...config } },
+	});
+	expect(agent.status).toBe(201);
+	const definition = {
+		name,
+		input: { type: 'object' },
+		nodes: [
+			{ id: 'in', type: 'input' },
+			{ id: 'ask', type: 'agent', from: 'in', select: { capabilities: [cap] }, task: 'Answer', data: '.input' },
+			{ id: 'out', type: 'output', from: 'ask' },
+		],
+	};
+	expect((await request(server, 'POST', '/api/v1/patterns', { ...auth, json: { name, definition } })).status).toBe(201);
+	return auth;
+}
+
+async function signIn(page, owner) {
+	await page.goto('/login');
+	await page.locator('input[name="email"]').fill(owner.email);
+	await page.locator('input[name="password"]').fill(owner.password);
+	await page.getByRole('button', { name: /sign in/i }).click();
+}
+
 test('overview: KPIs and charts from real executions; hostile names stay text', async ({ page, server }, testInfo) => {
 	const dialogs = [];
 	page.on('dialog', (d) => {
@@ -13,34 +44,14 @@ test('overview: KPIs and charts from real executions; hostile names stay text', 
 		d.dismiss();
 	});
 	const owner = await setupOwner(server, { tenant_name: HOSTILE });
-	const login = await post(server, '/api/v1/auth/login', { json: { email: owner.email, password: owner.password } });
-	expect(login.status).toBe(200);
-	const auth = { headers: { Authorization: `Bearer ${login.json.access_token}` } };
-	const agent = await request(server, 'POST', '/api/v1/agents', {
-		...auth,
-		json: { name: 'constant-one', kind: 'builtin', capabilities: ['answer'], config: { type: 'constant', value: { ok: true }, confidence: 0.8 } },
-	});
-	expect(agent.status).toBe(201);
-	const definition = {
-		name: 'one-step',
-		input: { type: 'object' },
-		nodes: [
-			{ id: 'in', type: 'input' },
-			{ id: 'ask', type: 'agent', from: 'in', select: { capabilities: ['answer'] }, task: 'Answer', data: '.input' },
-			{ id: 'out', type: 'output', from: 'ask' },
-		],
-	};
-	expect((await request(server, 'POST', '/api/v1/patterns', { ...auth, json: { name: 'one-step', definition } })).status).toBe(201);
+	const auth = await agentAndPattern(server, owner, 'one-step', 'answer', { value: { ok: true }, confidence: 0.8 });
 	for (let i = 0; i < 5; i++) {
 		const r = await request(server, 'POST', '/api/v1/executions?wait=10', { ...auth, json: { pattern: 'one-step', input: { i } } });
 		expect(r.status).toBe(200);
 		expect(r.json.status).toBe('succeeded');
 	}
 
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(owner.email);
-	await page.locator('input[name="password"]').fill(owner.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
+	await signIn(page, owner);
 	await expect(page).toHaveURL(/\/$/);
 	await expect(page.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
 	await expect(page.locator('.tenant')).toHaveText(HOSTILE);
@@ -85,6 +96,50 @@ test('overview: KPIs and charts from real executions; hostile names stay text', 
 	expect(dialogs).toEqual([]);
 });
 
+test('an execution page follows the run live, without a reload', async ({ page, server }, testInfo) => {
+	const problems = [];
+	page.on('console', (m) => {
+		if (m.type() === 'error') problems.push(m.text());
+	});
+	page.on('pageerror', (e) => problems.push(e.message));
+	page.on('response', (r) => {
+		if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+	});
+	const owner = await setupOwner(server);
+	const auth = await agentAndPattern(server, owner, 'slow-step', 'slow', { value: { done: 1 }, confidence: 0.65, delay_ms: 2500 });
+	await signIn(page, owner);
+	await expect(page).toHaveURL(/\/$/);
+	const sub = await request(server, 'POST', '/api/v1/executions', { ...auth, json: { pattern: 'slow-step', input: {} } });
+	expect(sub.status).toBe(202);
+	await page.goto(`/executions/${sub.json.id}`);
+	await expect(page.locator('#status')).not.toHaveText('succeeded');
+	await page.evaluate(() => { window.__notReloaded = true; });
+	await expect(page.locator('#status')).toHaveText('succeeded', { timeout: 15000 });
+	await expect(page.locator('#confidence')).toHaveText('0.65');
+	await expect(page.locator('#timeline .step')).toHaveCount(3);
+	expect(await page.evaluate(() => window.__notReloaded)).toBe(true);
+	await page.screenshot({ path: testInfo.outputPath('execution-live.png'), fullPage: true });
+	// no script error and no CSP violation (the policy allows no inline script or style)
+	expect(problems).toEqual([]);
+});
+
+test('the theme toggle persists', async ({ page, server }) => {
+	const owner = await setupOwner(server);
+	await page.emulateMedia({ colorScheme: 'light' });
+	await signIn(page, owner);
+	await expect(page).toHaveURL(/\/$/);
+	const toggle = page.locator('[data-theme-toggle]');
+	await expect(toggle).toBeVisible();
+	await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+	await toggle.click();
+	await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+	await page.reload();
+	await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+	await expect(page.locator('[data-theme-toggle]')).toHaveAttribute('aria-pressed', 'true');
+	const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+	expect(bg).toBe('rgb(15, 17, 21)');
+});
+
 test('signed out, a page sends to the sign-in and back', async ({ page, server }) => {
 	const owner = await setupOwner(server);
 	await page.goto('/executions');
@@ -100,10 +155,7 @@ test('signed out, a page sends to the sign-in and back', async ({ page, server }
 
 test('overview: a new workspace explains what to do next', async ({ page, server }) => {
 	const owner = await setupOwner(server);
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(owner.email);
-	await page.locator('input[name="password"]').fill(owner.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
+	await signIn(page, owner);
 	await expect(page).toHaveURL(/\/$/);
 	await expect(page.getByRole('heading', { name: 'No executions yet' })).toBeVisible();
 	await expect(page.locator('svg.chart')).toHaveCount(0);

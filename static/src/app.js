@@ -1,0 +1,79 @@
+// The dashboard's script, bundled by esbuild into /static/dist/app.js (CMake runs it).
+// Every page works without it; with it: htmx for partial updates, a theme toggle that
+// persists, and live pages that follow an execution's events.
+import htmx from 'htmx.org';
+
+window.htmx = htmx;
+
+// ---- theme: the system's, unless the toggle chose one (kept in localStorage) ----
+const THEME_KEY = 'parallax-theme';
+function applyTheme(theme) {
+	const root = document.documentElement;
+	if (theme === 'light' || theme === 'dark') root.dataset.theme = theme;
+	else delete root.dataset.theme;
+	const dark = (root.dataset.theme || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')) === 'dark';
+	for (const b of document.querySelectorAll('[data-theme-toggle]')) {
+		b.setAttribute('aria-pressed', String(dark));
+		b.hidden = false;
+	}
+}
+let stored = null;
+try {
+	stored = localStorage.getItem(THEME_KEY);
+} catch {
+	/* storage refused: the system's theme */
+}
+applyTheme(stored);
+document.addEventListener('DOMContentLoaded', () => applyTheme(stored));
+document.addEventListener('click', (e) => {
+	const button = e.target.closest('[data-theme-toggle]');
+	if (!button) return;
+	const root = document.documentElement;
+	const now = root.dataset.theme || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+	stored = now === 'dark' ? 'light' : 'dark';
+	try {
+		localStorage.setItem(THEME_KEY, stored);
+	} catch {
+		/* not kept, still applied */
+	}
+	applyTheme(stored);
+});
+
+// ---- live regions ----
+// <div id="live" data-live-events="/api/v1/executions/ID/events?follow=1" data-live-terminal="false">:
+// each event of the stream re-reads this page and swaps the region (server-rendered, so
+// there is one source of truth), until the region says the execution is terminal.
+const EVENT_TYPES = ['execution_started', 'execution_resumed', 'execution_finished', 'node_started', 'node_finished',
+	'node_failed', 'waiting_approval', 'approval_decided', 'approval_timed_out', 'policy'];
+
+function follow(region) {
+	if (region.dataset.liveTerminal === 'true') return;
+	const source = new EventSource(region.dataset.liveEvents);
+	let pending = null;
+	const refresh = async () => {
+		pending = null;
+		const res = await fetch(location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+		if (!res.ok) return;
+		const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+		const fresh = doc.getElementById(region.id);
+		if (!fresh) return;
+		region.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
+		region.dataset.liveTerminal = fresh.dataset.liveTerminal;
+		if (fresh.dataset.liveTerminal === 'true') source.close();
+	};
+	const soon = () => {
+		if (!pending) pending = setTimeout(refresh, 100);
+	};
+	for (const type of EVENT_TYPES) source.addEventListener(type, soon);
+	// the server ends the stream at the terminal state: read the page once more, then stop
+	source.onerror = () => {
+		if (source.readyState === EventSource.CLOSED || region.dataset.liveTerminal === 'true') source.close();
+		soon();
+	};
+}
+
+function start() {
+	for (const region of document.querySelectorAll('[data-live-events]')) follow(region);
+}
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

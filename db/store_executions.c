@@ -287,6 +287,11 @@ int store_executions_list(struct db *db, const char *tenant_id, const char *work
 			  struct execution_full *items, int max, int *count, struct err *e)
 {
 	struct db_stmt *st = NULL;
+	/* the cursor also bounds the created_at range, so a deep page starts with an index seek
+	 * instead of walking every newer row */
+	int64_t upper = f->until ? f->until : INT64_MAX;
+	if (before_id && before_ms < upper)
+		upper = before_ms + 1;
 	int rc = db_prepare_bindf(
 		db, e, &st,
 		"SELECT " EXEC_COLS "FROM executions e JOIN patterns p ON p.id = e.pattern_id "
@@ -296,8 +301,8 @@ int store_executions_list(struct db *db, const char *tenant_id, const char *work
 		"AND e.created_at >= ? AND e.created_at < ? "
 		"AND (CAST(? AS TEXT) IS NULL OR e.created_at < ? OR (e.created_at = ? AND e.id < ?)) "
 		"ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
-		"ssssiisiisi", tenant_id, workspace_id, f->status, f->pattern_id, f->since,
-		f->until ? f->until : INT64_MAX, before_id, before_ms, before_ms, before_id,
+		"ssssiisiisi", tenant_id, workspace_id, f->status, f->pattern_id, f->since, upper,
+		before_id, before_ms, before_ms, before_id,
 		(int64_t)max);
 	*count = 0;
 	while (!rc && *count < max && (rc = db_step(st, e)) == DB_ROW) {

@@ -48,7 +48,7 @@ void web_page_begin(struct buf *b, const char *title, const char *body_class);
  * the tooltip title. */
 struct chart_bar {
 	const char *label;
-	char title[160];
+	char title[320];
 	double v[3];
 };
 /* An SVG bar chart (parts stacked bottom up, each drawn with classes[k]) into b. */

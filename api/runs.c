@@ -69,50 +69,17 @@ static int64_t json_count(const cJSON *o, const char *key)
 										  : 0;
 }
 
-static int64_t iso_ms(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	struct tm tm;
-	int ms = 0;
-	if (!cJSON_IsString(v))
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(v->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
 static void run_checkpoint(void *ud, const cJSON *step)
 {
 	struct run_ctx *c = ud;
 	struct db *db = NULL;
 	struct err e;
-	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
-	const cJSON *err = cJSON_GetObjectItemCaseSensitive(step, "error");
-	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
-	struct step_row s = {
-		.node_id = json_str(step, "node_id"),
-		.status = json_str(step, "status"),
-		.output = output,
-		.error = cJSON_IsString(err) ? err->valuestring : NULL,
-		.port = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(step, "port"))
-				? cJSON_GetObjectItemCaseSensitive(step, "port")->valuestring
-				: NULL,
-		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
-		.confidence_set = cJSON_IsNumber(conf),
-		.started_at = iso_ms(step, "started_at"),
-		.finished_at = iso_ms(step, "finished_at"),
-	};
 	if (db_acquire(c->app->pool, 5000, &db, &e) == 0) {
-		if (store_step_put(db, c->tenant_id, c->execution_id, &s, &e) < 0)
+		if (store_step_put_json(db, c->tenant_id, c->execution_id, step, &e) < 0)
 			log_kv(LOG_WARN, "runs", "cannot checkpoint a step", "execution",
 			       c->execution_id, "error", e.msg, NULL);
 		db_release(db);
 	}
-	free(output);
 }
 
 static int run_load_pattern(void *ud, const char *name, int64_t version, char **definition,

@@ -565,6 +565,10 @@ struct step_row {
 };
 int store_step_put(struct db *db, const char *tenant_id, const char *execution_id,
 		   const struct step_row *s, struct err *e);
+/* A step as the engine reports it ({node_id, status, output, confidence?, error?, port?,
+ * started_at, finished_at} with RFC 3339 times), stored as store_step_put does. */
+int store_step_put_json(struct db *db, const char *tenant_id, const char *execution_id,
+			const cJSON *step, struct err *e);
 /* [{node_id, status, output, confidence, error, port?, started_at, finished_at}] in order. */
 int store_steps_json(struct db *db, const char *tenant_id, const char *execution_id,
 		     cJSON **out, struct err *e);

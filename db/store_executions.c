@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db/store.h"
 #include "core/core.h"
@@ -40,6 +41,44 @@ int store_step_put(struct db *db, const char *tenant_id, const char *execution_i
 			"ssssssidssii", id, tenant_id, execution_id, s->node_id, s->status, s->output,
 			(int64_t)s->confidence_set, s->confidence, s->error, s->port, s->started_at,
 			s->finished_at);
+}
+
+/* "2026-01-05T10:00:00.123Z" (time_iso's form) as epoch ms; 0 if absent or malformed. */
+static int64_t iso_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	struct tm tm;
+	int ms = 0;
+	if (!cJSON_IsString(v))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(v->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+int store_step_put_json(struct db *db, const char *tenant_id, const char *execution_id,
+			const cJSON *step, struct err *e)
+{
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
+	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
+	struct step_row s = {
+		.node_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "node_id")),
+		.status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "status")),
+		.output = output,
+		.error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "error")),
+		.port = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "port")),
+		.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
+		.confidence_set = cJSON_IsNumber(conf),
+		.started_at = iso_ms(step, "started_at"),
+		.finished_at = iso_ms(step, "finished_at"),
+	};
+	int rc = store_step_put(db, tenant_id, execution_id, &s, e);
+	free(output);
+	return rc;
 }
 
 static void add_ms_time(cJSON *o, const char *key, int64_t ms)

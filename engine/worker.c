@@ -183,22 +183,6 @@ static void run_event_hook(void *ud, const cJSON *ev)
 	cJSON_AddItemToArray(jr->events, cJSON_Duplicate(ev, 1));
 }
 
-static int64_t iso_to_ms(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	struct tm tm;
-	int ms = 0;
-	if (!cJSON_IsString(v))
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(v->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
 static const char *str_of(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -541,25 +525,10 @@ static int pending_write(struct db *db, struct pending *p, struct err *e)
 	if (rc)
 		return rc;
 	if (p->step) {
-		const cJSON *step = p->step;
-		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
-		char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
-		struct step_row s = {
-			.node_id = str_of(step, "node_id"),
-			.status = str_of(step, "status"),
-			.output = output,
-			.error = str_of(step, "error"),
-			.port = str_of(step, "port"),
-			.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 0,
-			.confidence_set = cJSON_IsNumber(conf),
-			.started_at = iso_to_ms(step, "started_at"),
-			.finished_at = iso_to_ms(step, "finished_at"),
-		};
-		rc = store_step_put(db, jr->job.tenant_id, jr->job.ref, &s, e);
+		rc = store_step_put_json(db, jr->job.tenant_id, jr->job.ref, p->step, e);
 		if (!rc)
 			rc = store_events_put(db, jr->job.tenant_id, jr->job.ref, p->events,
 					      jr->seq_tx, e);
-		free(output);
 		const cJSON *last = cJSON_GetArrayItem(p->events, cJSON_GetArraySize(p->events) - 1);
 		double seq = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(last, "seq"));
 		if (!rc && last && seq > (double)jr->seq_tx)

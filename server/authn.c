@@ -234,6 +234,14 @@ int authenticate_request(struct req *r)
 		return rc;
 	if (rt->access == ACCESS_PUBLIC)
 		return 0;
+	return authorize_route(r, rt);
+}
+
+int authorize_route(struct req *r, const struct route *rt)
+{
+	int rc;
+	if (rt->access == ACCESS_PUBLIC)
+		return 0;
 	if (r->auth.kind == AUTH_NONE)
 		return req_fail(r, ERR_UNAUTHORIZED, "unauthenticated", NULL,
 				"sign in or send Authorization: Bearer <token>");

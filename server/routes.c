@@ -102,6 +102,12 @@ const struct route routes[] = {
 	  "Executions page (signed in)", "pages", 0 },
 	{ "GET", "/executions/{id}", PUBLIC, BODY_NONE, web_execution_page,
 	  "Execution page (signed in)", "pages", 0 },
+	{ "POST", "/executions/{id}/cancel", PUBLIC, BODY_FORM, web_execution_cancel,
+	  "Cancel an execution (form)", "pages", 0 },
+	{ "POST", "/executions/{id}/retry", PUBLIC, BODY_FORM, web_execution_retry,
+	  "Retry an execution (form)", "pages", 0 },
+	{ "POST", "/executions/{id}/approve", PUBLIC, BODY_FORM, web_execution_approve,
+	  "Decide a waiting approval (form)", "pages", 0 },
 
 	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
 	{ "GET", "/api/v1/tenants/{t}", PERM(RES_TENANT, ACT_READ), BODY_NONE, api_tenant_get,

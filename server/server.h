@@ -214,6 +214,9 @@ int route_match(const char *pattern, const char *path, struct req *r);
 /* Fill r->auth from the credential, apply rate limits and the route's
  * permission. Runs before the body is read. */
 int authenticate_request(struct req *r);
+/* The route's permission for the caller in r->auth (the workspace resolved for
+ * workspace-scoped resources): 0, or 401/403/404 set on r. */
+int authorize_route(struct req *r, const struct route *rt);
 /* CSRF for cookie-authenticated writes; runs after the body is read. */
 int csrf_request(struct req *r);
 const char *session_cookie_name(struct req *r);

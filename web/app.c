@@ -50,6 +50,8 @@ int web_app_begin(struct req *r, struct db **db, const char *nav, cJSON **ctx)
 	cJSON *user = cJSON_AddObjectToObject(c, "user");
 	cJSON_AddStringToObject(user, "name", u.name);
 	cJSON_AddStringToObject(user, "email", u.email);
+	web_add_perms(r, c);
+	web_flash_take(r, c);
 	if (nav) {
 		char key[40];
 		snprintf(key, sizeof(key), "nav_%s", nav);

@@ -190,6 +190,12 @@ int web_execution_page(struct req *r)
 	int terminal = !strcmp(x.status, "succeeded") || !strcmp(x.status, "failed") ||
 		       !strcmp(x.status, "cancelled") || !strcmp(x.status, "timed_out");
 	cJSON_AddStringToObject(e, "terminal", terminal ? "true" : "false");
+	if (!terminal)
+		cJSON_AddTrueToObject(e, "cancellable");
+	if (terminal && strcmp(x.status, "succeeded"))
+		cJSON_AddTrueToObject(e, "retryable");
+	if (!strcmp(x.status, "waiting_approval"))
+		cJSON_AddTrueToObject(e, "waiting");
 	add_pretty(e, "input", x.input);
 	add_pretty(e, "result", x.result);
 	add_pretty(e, "error", x.error);
@@ -218,5 +224,45 @@ int web_execution_page(struct req *r)
 	execution_full_release(&x);
 	rc = web_render(r, 200, "execution", ctx);
 	cJSON_Delete(ctx);
+	return rc;
+}
+
+/* POST /executions/{id}/cancel | retry | approve (decision=approve|reject, comment):
+ * the API's own handlers, then back to the execution's page. */
+static int execution_action(struct req *r, const char *api, cJSON *body, const char *ok)
+{
+	cJSON *answer = NULL;
+	const char *id = req_param(r, 0);
+	char to[96];
+	if (r->auth.kind != AUTH_COOKIE)
+		return req_redirect(r, 303, "/login");
+	snprintf(to, sizeof(to), "/executions/%.40s", id && strlen(id) < UUID_STR_LEN ? id : "");
+	int rc = web_api_call(r, "POST", api, body, &answer);
+	cJSON_Delete(answer);
+	return web_form_done(r, rc, to, ok, NULL);
+}
+
+int web_execution_cancel(struct req *r)
+{
+	return execution_action(r, "/api/v1/executions/{id}/cancel", NULL,
+				"Cancelled: in-flight agent calls were stopped.");
+}
+
+int web_execution_retry(struct req *r)
+{
+	return execution_action(r, "/api/v1/executions/{id}/retry", NULL,
+				"Queued again: the execution runs from its last checkpoint.");
+}
+
+int web_execution_approve(struct req *r)
+{
+	const char *d = req_form(r, "decision"), *comment = req_form(r, "comment");
+	cJSON *body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "decision", d ? d : "");
+	if (comment && *comment)
+		cJSON_AddStringToObject(body, "comment", comment);
+	int rc = execution_action(r, "/api/v1/executions/{id}/approve", body,
+				  d && !strcmp(d, "reject") ? "Rejected." : "Approved.");
+	cJSON_Delete(body);
 	return rc;
 }

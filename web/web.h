@@ -26,6 +26,28 @@ struct db;
 int web_app_begin(struct req *r, struct db **db, const char *nav, cJSON **ctx);
 int web_executions_page(struct req *r);
 int web_execution_page(struct req *r);
+int web_execution_cancel(struct req *r);
+int web_execution_retry(struct req *r);
+int web_execution_approve(struct req *r);
+
+/* ---- forms (web/actions.c) ---- */
+/* Call the API route (method, its pattern exactly as in the route table) for this
+ * signed-in request, with body (NULL: {}) and the page route's own path params: the
+ * same permission check, handler, validation and audit as over HTTP. 0 with *answer
+ * (the API's JSON answer, or NULL; caller deletes), or the error in r->err. The page
+ * then makes its own response. */
+int web_api_call(struct req *r, const char *method, const char *pattern, cJSON *body,
+		 cJSON **answer);
+/* A one-shot notice for the next page (kind "ok" or "error"). */
+void web_flash(struct req *r, const char *kind, const char *text);
+/* The notice, if one was left, as ctx.flash {text, error?}, and cleared. */
+void web_flash_take(struct req *r, cJSON *ctx);
+/* End a form post: 303 to `to` with the notice ok (may be NULL), or when rc is an
+ * error, 303 to back (NULL: to) with the error as the notice. */
+int web_form_done(struct req *r, int rc, const char *to, const char *ok, const char *back);
+/* ctx.can.<resource>.<action> = true for what the viewer's role allows (RBAC matrix):
+ * pages show only the controls the role may use. */
+void web_add_perms(struct req *r, cJSON *ctx);
 
 /* Render template name with ctx and send it as the response. */
 int web_render(struct req *r, int status, const char *name, const cJSON *ctx);

@@ -77,3 +77,10 @@ function start() {
 }
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
 else start();
+
+// ---- confirmations: <form data-confirm="Question?"> asks before it posts (without the
+// script, it posts at once) ----
+document.addEventListener('submit', (e) => {
+	const form = e.target.closest('form[data-confirm]');
+	if (form && !window.confirm(form.dataset.confirm)) e.preventDefault();
+});

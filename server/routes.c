@@ -109,6 +109,14 @@ const struct route routes[] = {
 	{ "POST", "/executions/{id}/approve", PUBLIC, BODY_FORM, web_execution_approve,
 	  "Decide a waiting approval (form)", "pages", 0 },
 
+	/* ---- pages: patterns (web/patterns.c) ---- */
+
+	/* ---- pages: agents (web/agents.c) ---- */
+
+	/* ---- pages: members, invitations, settings (web/members.c, web/settings.c) ---- */
+
+	/* ---- pages: audit log, profile (web/audit.c, web/profile.c) ---- */
+
 	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
 	{ "GET", "/api/v1/tenants/{t}", PERM(RES_TENANT, ACT_READ), BODY_NONE, api_tenant_get,
 	  "The caller's tenant", "tenants", 0 },

@@ -29,6 +29,14 @@ int web_execution_page(struct req *r);
 int web_execution_cancel(struct req *r);
 int web_execution_retry(struct req *r);
 int web_execution_approve(struct req *r);
+/* pages: patterns (web/patterns.c) */
+
+/* pages: agents (web/agents.c) */
+
+/* pages: members, invitations, settings (web/members.c, web/settings.c) */
+
+/* pages: audit log, profile (web/audit.c, web/profile.c) */
+
 
 /* ---- forms (web/actions.c) ---- */
 /* Call the API route (method, its pattern exactly as in the route table) for this

@@ -721,9 +721,8 @@ struct exec_stats {
 		int64_t count, p50, p90, p95, p99, max;
 	} latency;
 };
-/* The executions of one workspace created in f's window; release with
- * exec_stats_release (also safe after an error). Opens and ends its own read
- * transaction, so call it outside one. */
+/* The executions of one workspace created in f's window, read by one statement (one
+ * snapshot); release with exec_stats_release (also safe after an error). */
 int store_execution_stats(struct db *db, const char *tenant_id, const char *workspace_id,
 			  const struct exec_stats_filter *f, struct exec_stats *out,
 			  struct err *e);

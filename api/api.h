@@ -37,6 +37,7 @@ int api_executions_cancel(struct req *r);
 int api_executions_retry(struct req *r);
 int api_executions_approve(struct req *r);
 int api_executions_events(struct req *r);
+int api_executions_feed(struct req *r);
 /* api/schedules.c */
 int api_schedules_create(struct req *r);
 int api_schedules_list(struct req *r);

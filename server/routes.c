@@ -199,6 +199,11 @@ const struct route routes[] = {
 	  "Statistics of the workspace's executions (since, until: default the last 7 days; "
 	  "pattern): summary, by hour and day, latency percentiles, confidence histogram",
 	  "executions", 0 },
+	{ "GET", "/api/v1/executions/feed", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
+	  api_executions_feed,
+	  "A version of the workspace's newest executions ({version}); with ?follow=1, "
+	  "server-sent 'changed' events whenever one is submitted or changes status",
+	  "executions", 0 },
 	{ "GET", "/api/v1/executions/{id}", PERM(RES_EXECUTION, ACT_READ), BODY_NONE,
 	  api_executions_get, "Get an execution with its steps", "executions", 0 },
 	{ "POST", "/api/v1/executions/{id}/cancel", PERM(RES_EXECUTION, ACT_RUN), BODY_NONE,

@@ -141,6 +141,8 @@ int web_executions_page(struct req *r)
 	cJSON_AddStringToObject(ctx, "status", f.status ? f.status : "");
 	if (cursor)
 		cJSON_AddTrueToObject(ctx, "paged");
+	/* the newest page follows the workspace's changes live; an older page stays put */
+	cJSON_AddStringToObject(ctx, "feed", cursor ? "" : "/api/v1/executions/feed?follow=1");
 	if (f.status || (pattern && *pattern))
 		cJSON_AddTrueToObject(ctx, "filtered");
 	rc = web_render(r, 200, "executions", ctx);

@@ -43,27 +43,41 @@ document.addEventListener('click', (e) => {
 // <div id="live" data-live-events="/api/v1/executions/ID/events?follow=1" data-live-terminal="false">:
 // each event of the stream re-reads this page and swaps the region (server-rendered, so
 // there is one source of truth), until the region says the execution is terminal.
+// <div id="list" data-live-feed="/api/v1/executions/feed">: the same on each 'changed' event
+// of the workspace's feed (a list page). A region that htmx swaps out stops following.
 const EVENT_TYPES = ['execution_started', 'execution_resumed', 'execution_finished', 'node_started', 'node_finished',
 	'node_failed', 'waiting_approval', 'approval_decided', 'approval_timed_out', 'policy'];
 
 function follow(region) {
-	if (region.dataset.liveTerminal === 'true') return;
-	const source = new EventSource(region.dataset.liveEvents);
+	const feed = region.dataset.liveFeed;
+	if (region.liveSource || (!feed && region.dataset.liveTerminal === 'true')) return;
+	const source = new EventSource(feed || region.dataset.liveEvents);
+	region.liveSource = source;
 	let pending = null;
 	const refresh = async () => {
 		pending = null;
+		if (!region.isConnected) {
+			source.close();
+			return;
+		}
 		const res = await fetch(location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
 		if (!res.ok) return;
 		const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
 		const fresh = doc.getElementById(region.id);
-		if (!fresh) return;
+		if (!fresh || !region.isConnected) return;
 		region.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
+		if (window.htmx) window.htmx.process(region);
+		if (feed) return;
 		region.dataset.liveTerminal = fresh.dataset.liveTerminal;
 		if (fresh.dataset.liveTerminal === 'true') source.close();
 	};
 	const soon = () => {
 		if (!pending) pending = setTimeout(refresh, 100);
 	};
+	if (feed) {
+		source.addEventListener('changed', soon);
+		return; // EventSource reconnects by itself when the server ends the stream
+	}
 	for (const type of EVENT_TYPES) source.addEventListener(type, soon);
 	// the server ends the stream at the terminal state: read the page once more, then stop
 	source.onerror = () => {
@@ -72,11 +86,18 @@ function follow(region) {
 	};
 }
 
-function start() {
-	for (const region of document.querySelectorAll('[data-live-events]')) follow(region);
+function start(root) {
+	const regions = Array.from(root.querySelectorAll('[data-live-events], [data-live-feed]'));
+	if (root.matches && root.matches('[data-live-events], [data-live-feed]')) regions.push(root);
+	for (const region of regions) if (region.dataset.liveEvents || region.dataset.liveFeed) follow(region);
 }
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-else start();
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => start(document));
+else start(document);
+// htmx swapped new content in (filters, pages): follow its regions, close the old ones'
+document.addEventListener('htmx:load', (e) => start(e.detail.elt));
+document.addEventListener('htmx:beforeCleanupElement', (e) => {
+	if (e.detail.elt.liveSource) e.detail.elt.liveSource.close();
+});
 
 // ---- confirmations: <form data-confirm="Question?"> asks before it posts (without the
 // script, it posts at once) ----

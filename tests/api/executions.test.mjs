@@ -226,6 +226,40 @@ describe('executions', () => {
 		assert.match(stream.text, /event: execution_finished\ndata: [^\n]*timed_out/);
 	});
 
+	test('feed: a version that moves with the newest executions, and a stream of changes', async () => {
+		const p = await createPattern(ctx, onePattern(uniq('fed'), cap));
+		const v1 = expectStatus(await api(ctx, 'GET', '/api/v1/executions/feed', ctx.viewer.token), 200, 'feed').version;
+		assert.match(v1, /^[0-9a-f]{16}$/);
+		assert.equal(expectStatus(await api(ctx, 'GET', '/api/v1/executions/feed', ctx.viewer.token), 200, 'again').version, v1, 'stable while nothing changes');
+		// the stream: open it, submit, and a 'changed' event arrives
+		const u = new URL(`${ctx.server.url}/api/v1/executions/feed?follow=1`);
+		const got = await new Promise((resolve, reject) => {
+			let text = '';
+			const req = http.get({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent: false,
+				headers: { Authorization: `Bearer ${ctx.viewer.token}` } }, (res) => {
+				assert.equal(res.statusCode, 200);
+				assert.match(res.headers['content-type'], /text\/event-stream/);
+				res.setEncoding('utf8');
+				res.on('data', (d) => {
+					text += d;
+					if (/event: changed\n/.test(text)) {
+						req.destroy();
+						resolve(text);
+					}
+				});
+			});
+			req.on('error', (e) => (e.code === 'ECONNRESET' ? null : reject(e)));
+			setTimeout(() => submit(ctx, { pattern: p.name, input: {} }).catch(reject), 700);
+			setTimeout(() => {
+				req.destroy();
+				reject(new Error(`no 'changed' event in 10 s: ${JSON.stringify(text)}`));
+			}, 10000);
+		});
+		assert.match(got, /event: changed\ndata: \{\}/);
+		const v2 = expectStatus(await api(ctx, 'GET', '/api/v1/executions/feed', ctx.viewer.token), 200, 'after').version;
+		assert.notEqual(v2, v1, 'a submission moves the version');
+	});
+
 	test('list: filters and cursor', async () => {
 		const p = await createPattern(ctx, onePattern(uniq('listed'), cap));
 		const ids = [];

@@ -139,6 +139,29 @@ test('an execution page follows the run live, without a reload', async ({ page, 
 	expect(problems).toEqual([]);
 });
 
+test('the executions list follows the workspace live; filters and pages swap in place', async ({ page, server }) => {
+	const owner = await setupOwner(server);
+	const auth = await agentAndPattern(server, owner, 'slowish', 'slowish', { value: { ok: 1 }, confidence: 0.9, delay_ms: 1500 });
+	await signIn(page, owner);
+	await page.goto('/executions');
+	await expect(page.getByRole('heading', { name: 'No executions yet' })).toBeVisible();
+	await page.evaluate(() => { window.__notReloaded = true; });
+	// a run submitted elsewhere appears, then turns succeeded, without a reload
+	const sub = await request(server, 'POST', '/api/v1/executions', { ...auth, json: { pattern: 'slowish', input: {} } });
+	expect(sub.status).toBe(202);
+	const row = page.locator(`#executions tr[data-id="${sub.json.id}"]`);
+	await expect(row).toBeVisible({ timeout: 10000 });
+	await expect(row.locator('.badge')).toHaveText('succeeded', { timeout: 15000 });
+	// the filter goes through htmx: the URL follows, the page is not reloaded
+	await page.locator('#f-status').selectOption('failed');
+	await page.getByRole('button', { name: 'Filter' }).click();
+	await expect(page).toHaveURL(/status=failed/);
+	await expect(page.getByRole('heading', { name: 'No executions match' })).toBeVisible();
+	await page.getByRole('link', { name: 'Clear' }).click();
+	await expect(row).toBeVisible();
+	expect(await page.evaluate(() => window.__notReloaded)).toBe(true);
+});
+
 test('the theme toggle persists', async ({ page, server }) => {
 	const owner = await setupOwner(server);
 	await page.emulateMedia({ colorScheme: 'light' });

@@ -38,5 +38,9 @@ for (const scheme of ['light', 'dark']) {
 		expect(await violations(page), 'executions').toEqual([]);
 		await page.goto(`/executions/${run.json.id}`);
 		expect(await violations(page), 'execution').toEqual([]);
+		for (const path of ['/audit', '/profile']) {
+			await page.goto(path);
+			expect(await violations(page), path).toEqual([]);
+		}
 	});
 }

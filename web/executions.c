@@ -328,6 +328,10 @@ static int execution_action(struct req *r, const char *api, cJSON *body, const c
 		return req_redirect(r, 303, "/login");
 	snprintf(to, sizeof(to), "/executions/%.40s", id && strlen(id) < UUID_STR_LEN ? id : "");
 	int rc = web_api_call(r, "POST", api, body, &answer);
+	/* a retry is a new execution: go to it */
+	const char *fresh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "id"));
+	if (!rc && fresh && strlen(fresh) < UUID_STR_LEN && strcmp(fresh, id))
+		snprintf(to, sizeof(to), "/executions/%s", fresh);
 	cJSON_Delete(answer);
 	return web_form_done(r, rc, to, ok, NULL);
 }
@@ -341,7 +345,8 @@ int web_execution_cancel(struct req *r)
 int web_execution_retry(struct req *r)
 {
 	return execution_action(r, "/api/v1/executions/{id}/retry", NULL,
-				"Queued again: the execution runs from its last checkpoint.");
+				"Retried as this new execution, with the same input; the first one "
+				"stays as it was.");
 }
 
 int web_execution_approve(struct req *r)

@@ -669,6 +669,18 @@ static const struct node *block_override(const struct render *r, const char *nam
 	return NULL;
 }
 
+/* "rows.0": a name ending in an item index. */
+static int names_an_index(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	if (!dot || !dot[1])
+		return 0;
+	for (const char *p = dot + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
 static int render_section(struct render *r, const struct node *n)
 {
 	const cJSON *v = lookup(r, n->text);
@@ -676,6 +688,10 @@ static int render_section(struct render *r, const struct node *n)
 		return truthy(v) ? 0 : render_nodes(r, n->child);
 	if (!truthy(v))
 		return 0;
+	/* {{#rows.0}} asks "is there a first row?": the row is not a scope, or every name the
+	 * rows below lack would silently resolve to the first row's */
+	if (names_an_index(n->text))
+		return render_nodes(r, n->child);
 	if (r->depth + 1 >= (int)ARRAY_SIZE(r->scope))
 		return err_set(r->e, ERR_INVALID, NULL, "line %d: sections nested too deep", n->line);
 	if (cJSON_IsArray(v)) {

@@ -6,7 +6,9 @@
  *   {{#name}}...{{/name}}    a section: once per item of an array, once with an
  *                            object as the innermost scope, once for another
  *                            truthy value; never for a falsy one (missing, null,
- *                            false, 0, "", [])
+ *                            false, 0, "", []); {{#rows.0}} (a name ending in an
+ *                            index) only tests that the item exists: it is not a
+ *                            scope, so a row never lends its names to the others
  *   {{^name}}...{{/name}}    an inverted section: once, when name is falsy
  *   {{>partial}}             another template, rendered here with the same scopes
  *   {{<layout}}              (first in a template) this page extends layout: its

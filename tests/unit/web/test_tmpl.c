@@ -80,6 +80,11 @@ TEST(tmpl_values_and_sections)
 	CHECK_RENDER("a{{! a comment }}b", "{}", "ab");
 	CHECK_RENDER("{{#xs.0}}some{{/xs.0}}{{^ys.0}}none{{/ys.0}}{{xs.1.n}}", "{\"xs\":[1,{\"n\":\"b\"}],\"ys\":[]}",
 		     "somenoneb");
+	/* an index section is a test, not a scope: inside it, the rows' own names only */
+	CHECK_RENDER("{{#rows.0}}[{{#rows}}{{n}}{{#d}}+{{d}}{{/d}};{{/rows}}]{{/rows.0}}",
+		     "{\"rows\":[{\"n\":\"a\",\"d\":\"x\"},{\"n\":\"b\"}]}", "[a+x;b;]");
+	CHECK_RENDER("{{#rows.0}}{{n}}{{/rows.0}}", "{\"n\":\"top\",\"rows\":[{\"n\":\"a\"}]}",
+		     "top");
 	CHECK_RENDER("{{big}} {{neg}}", "{\"big\":1234567890123,\"neg\":-3}", "1234567890123 -3");
 }
 

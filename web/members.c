@@ -48,6 +48,7 @@ static int members_fill(struct req *r, cJSON *ctx)
 	cJSON_ArrayForEach(m, rows) {
 		const char *role = team_str(m, "role");
 		team_add_time(m, "joined", cJSON_GetObjectItemCaseSensitive(m, "created_at"));
+		team_add_time(m, "last_login", cJSON_GetObjectItemCaseSensitive(m, "last_login_at"));
 		add_initial(m);
 		if (!strcmp(team_str(m, "user_id"), r->auth.user_id))
 			cJSON_AddTrueToObject(m, "self");

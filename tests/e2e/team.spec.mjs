@@ -141,6 +141,7 @@ test('invite from the members page; the invitee accepts in another browser and i
 	const row = page.locator('#member-list tbody tr', { hasText: email });
 	await expect(row.locator('.member-name')).toHaveText(SCRIPT_NAME);
 	await expect(row.locator('select')).toHaveValue('developer');
+	await expect(row.locator('td[data-label="Last sign-in"]')).toHaveText('just now');
 	await expect(page.locator('#invitation-list')).toHaveCount(0);
 	await expect(page.locator('#workspace-members tbody tr', { hasText: email })).toHaveCount(1);
 	await page.screenshot({ path: testInfo.outputPath('members.png'), fullPage: true });
@@ -162,6 +163,7 @@ test('members page: change a role, refuse the last owner, revoke an invitation, 
 
 	// A role change goes through the API and says what it did.
 	const devRow = page.locator(`#member-list tr[data-user="${dev.id}"]`);
+	await expect(devRow.locator('td[data-label="Last sign-in"]')).toHaveText('never');
 	await devRow.getByLabel('Role of Dana Dev').selectOption('operator');
 	await devRow.getByRole('button', { name: /save/i }).click();
 	await expect(page.locator('#flash')).toHaveText('Dana Dev is now operator.');

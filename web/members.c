@@ -47,15 +47,16 @@ static int members_fill(struct req *r, cJSON *ctx)
 	int manage = team_can(ctx, "member", "update");
 	cJSON_ArrayForEach(m, rows) {
 		const char *role = team_str(m, "role");
-		team_add_time(m, "joined", cJSON_GetObjectItemCaseSensitive(m, "created_at"));
-		team_add_time(m, "last_login", cJSON_GetObjectItemCaseSensitive(m, "last_login_at"));
+		team_add_time(m, "joined", "created_at");
+		team_add_time(m, "last_login", "last_login_at");
 		add_initial(m);
 		if (!strcmp(team_str(m, "user_id"), r->auth.user_id))
 			cJSON_AddTrueToObject(m, "self");
 		/* the API refuses anyone above the viewer's own role: no controls for them */
 		if (manage && role_parse(role) <= r->auth.tenant_role) {
 			cJSON_AddTrueToObject(m, "manageable");
-			cJSON_AddItemToObject(m, "roles", team_role_options(r->auth.tenant_role, role));
+			cJSON_AddItemToObject(m, "roles",
+					      team_role_options(r->auth.tenant_role, role));
 		}
 	}
 	return 0;
@@ -80,12 +81,13 @@ static int invitations_fill(struct req *r, cJSON *ctx)
 		return rc;
 	cJSON *rows = team_items(answer, ctx, "invitations");
 	cJSON_ArrayForEach(v, rows) {
-		team_add_time(v, "invited", cJSON_GetObjectItemCaseSensitive(v, "created_at"));
-		team_add_time(v, "expires", cJSON_GetObjectItemCaseSensitive(v, "expires_at"));
+		team_add_time(v, "invited", "created_at");
+		team_add_time(v, "expires", "expires_at");
 		cJSON_AddStringToObject(v, "by", member_name(ctx, team_str(v, "created_by")));
 	}
 	/* the invite form: roles up to the viewer's own, links valid a week unless changed */
-	cJSON_AddItemToObject(ctx, "invite_roles", team_role_options(r->auth.tenant_role, "viewer"));
+	cJSON_AddItemToObject(ctx, "invite_roles",
+			      team_role_options(r->auth.tenant_role, "viewer"));
 	return 0;
 }
 
@@ -113,17 +115,20 @@ static int workspace_fill(struct req *r, cJSON *ctx)
 			       &answer);
 	if (rc) {
 		cJSON_Delete(w);
-		return rc;
+		if (rc != ERR_NOT_FOUND)
+			return rc;
+		err_clear(&r->err); /* deleted since the page began: the rest still shows */
+		return 0;
 	}
 	cJSON *rows = team_items(answer, w, "members");
 	int manage = team_can(ctx, "workspace", "update");
 	cJSON_ArrayForEach(m, rows) {
-		const char *tr = team_str(m, "tenant_role"), *over = team_str(m, "role");
-		team_add_time(m, "added", cJSON_GetObjectItemCaseSensitive(m, "created_at"));
-		if (manage && role_parse(tr) < ROLE_ADMIN && role_parse(tr) <= r->auth.tenant_role) {
+		int tr = role_parse(team_str(m, "tenant_role"));
+		if (manage && tr < ROLE_ADMIN && tr <= r->auth.tenant_role) {
 			cJSON_AddTrueToObject(m, "overridable");
 			cJSON_AddItemToObject(m, "overrides",
-					      override_options(r->auth.tenant_role, over));
+					      override_options(r->auth.tenant_role,
+							       team_str(m, "role")));
 		}
 	}
 	cJSON_AddItemToObject(ctx, "workspace", w);
@@ -175,7 +180,7 @@ int web_members_invited_page(struct req *r)
 		return rc;
 	cJSON *inv = team_reveal_take(r, INVITED_PAGE);
 	if (inv) {
-		team_add_time(inv, "expires", cJSON_GetObjectItemCaseSensitive(inv, "expires_at"));
+		team_add_time(inv, "expires", "expires_at");
 		cJSON_AddItemToObject(ctx, "invitation", inv);
 	}
 	cJSON_AddTrueToObject(ctx, "invited_page");

@@ -127,9 +127,9 @@ static int keys_fill(struct req *r, cJSON *ctx)
 	cJSON_ArrayForEach(k, rows) {
 		int revoked = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(k, "revoked_at"));
 		int expired = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "expired"));
-		team_add_time(k, "created", cJSON_GetObjectItemCaseSensitive(k, "created_at"));
-		team_add_time(k, "last_used", cJSON_GetObjectItemCaseSensitive(k, "last_used_at"));
-		team_add_time(k, "expires", cJSON_GetObjectItemCaseSensitive(k, "expires_at"));
+		team_add_time(k, "created", "created_at");
+		team_add_time(k, "last_used", "last_used_at");
+		team_add_time(k, "expires", "expires_at");
 		cJSON_AddStringToObject(k, "workspace",
 					workspace_name(ctx, team_str(k, "workspace_id")));
 		cJSON_AddStringToObject(k, "status", revoked ? "revoked" :
@@ -150,7 +150,7 @@ int web_settings_page(struct req *r)
 		return rc;
 	rc = team_call(r, "GET", "/api/v1/tenants/{t}", NULL, NULL, NULL, NULL, &org);
 	if (!rc) {
-		team_add_time(org, "created", cJSON_GetObjectItemCaseSensitive(org, "created_at"));
+		team_add_time(org, "created", "created_at");
 		cJSON_AddItemToObject(ctx, "org", org);
 	}
 	if (!rc && team_can(ctx, "quota", "read"))
@@ -174,29 +174,35 @@ int web_settings_tenant(struct req *r)
 			 "Organization renamed.");
 }
 
-/* Only the quotas the form changed go to the API, so the audit entry says what changed. */
-int web_settings_quotas(struct req *r)
+/* The quotas the form changes from now's, as the API's body: the audit entry then says
+ * what changed. A value that is no integer goes as it is: the API names it. */
+static cJSON *quotas_changed(struct req *r, const cJSON *now)
 {
-	cJSON *now = NULL, *body = cJSON_CreateObject();
-	int rc = 0;
-	if (r->auth.kind == AUTH_COOKIE)
-		rc = team_call(r, "GET", "/api/v1/tenants/{t}/quotas", NULL, NULL, NULL, NULL, &now);
-	for (size_t i = 0; !rc && i < ARRAY_SIZE(quota_labels); i++) {
+	const cJSON *limits = cJSON_GetObjectItemCaseSensitive(now, "quotas");
+	cJSON *body = cJSON_CreateObject();
+	for (size_t i = 0; i < ARRAY_SIZE(quota_labels); i++) {
 		const char *k = quota_labels[i].key, *v = req_form(r, k);
 		int64_t n;
 		if (!v || !*v)
 			continue;
-		if (str_to_i64(v, &n)) /* the API names the field and says what it takes */
+		if (str_to_i64(v, &n))
 			cJSON_AddStringToObject(body, k, v);
-		else if ((double)n != num(cJSON_GetObjectItemCaseSensitive(now, "quotas"), k))
+		else if ((double)n != num(limits, k))
 			cJSON_AddNumberToObject(body, k, (double)n);
 	}
+	return body;
+}
+
+int web_settings_quotas(struct req *r)
+{
+	cJSON *now = NULL;
+	int rc;
+	if (r->auth.kind != AUTH_COOKIE)
+		return req_redirect(r, 303, "/login");
+	if ((rc = team_call(r, "GET", "/api/v1/tenants/{t}/quotas", NULL, NULL, NULL, NULL, &now)))
+		return web_form_done(r, rc, "/settings#quotas", NULL, NULL);
+	cJSON *body = quotas_changed(r, now);
 	cJSON_Delete(now);
-	if (rc || r->auth.kind != AUTH_COOKIE) {
-		cJSON_Delete(body);
-		return r->auth.kind != AUTH_COOKIE ? req_redirect(r, 303, "/login") :
-						     web_form_done(r, rc, "/settings#quotas", NULL, NULL);
-	}
 	if (!cJSON_GetArraySize(body)) {
 		cJSON_Delete(body);
 		return web_form_done(r, 0, "/settings#quotas", "Nothing changed.", NULL);
@@ -233,7 +239,7 @@ int web_api_key_created_page(struct req *r)
 		return rc;
 	cJSON *key = team_reveal_take(r, CREATED_PAGE);
 	if (key) {
-		team_add_time(key, "expires", cJSON_GetObjectItemCaseSensitive(key, "expires_at"));
+		team_add_time(key, "expires", "expires_at");
 		/* its workspace by name; gone since (deleted): the id says enough */
 		if (!team_call(r, "GET", "/api/v1/workspaces/{id}", team_str(key, "workspace_id"),
 			       NULL, NULL, NULL, &w))

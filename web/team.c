@@ -82,8 +82,9 @@ static int cookie_encode(const char *s, char *out, size_t size)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (o + 4 > size)
 			return -1;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p)) {
+		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || strchr("-._~", *p);
+		if (plain) {
 			out[o++] = (char)*p;
 		} else {
 			out[o++] = '%';
@@ -136,11 +137,13 @@ cJSON *team_reveal_take(struct req *r, const char *path)
 	char enc[REVEAL_MAX], json[REVEAL_MAX];
 	if (!header || mg_get_cookie(header, REVEAL_COOKIE, enc, sizeof(enc)) <= 0)
 		return NULL;
-	req_add_header(r, "Set-Cookie", arena_printf(r->arena, REVEAL_COOKIE "=; Path=%s; Max-Age=0%s",
-						     path, cookie_attrs(r)));
+	req_add_header(r, "Set-Cookie",
+		       arena_printf(r->arena, REVEAL_COOKIE "=; Path=%s; Max-Age=0%s", path,
+				    cookie_attrs(r)));
 	int n = mg_url_decode(enc, (int)strlen(enc), json, (int)sizeof(json), 0);
-	cJSON *what = n > 0 && utf8_valid(json, (size_t)n) ? cJSON_ParseWithLength(json, (size_t)n) :
-							     NULL;
+	cJSON *what = NULL;
+	if (n > 0 && utf8_valid(json, (size_t)n))
+		what = cJSON_ParseWithLength(json, (size_t)n);
 	/* Someone else signed in on this browser since: not theirs to see. */
 	if (!cJSON_IsObject(what) || strcmp(team_str(what, "for"), r->auth.user_id)) {
 		cJSON_Delete(what);
@@ -183,9 +186,9 @@ static void relative(char *out, size_t size, int64_t ms, int64_t now)
 	str_copy(out, size, "just now");
 }
 
-void team_add_time(cJSON *o, const char *key, const cJSON *iso)
+void team_add_time(cJSON *o, const char *key, const char *from)
 {
-	const char *s = cJSON_GetStringValue(iso);
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, from));
 	int64_t ms = s ? iso_ms(s) : 0;
 	char k[64], text[48];
 	if (!ms)

@@ -50,9 +50,9 @@ int team_create_shown_once(struct req *r, const char *pattern, cJSON *body,
 cJSON *team_reveal_take(struct req *r, const char *path);
 
 /* o.key = "2026-01-31 10:42 UTC", o.key_iso = the RFC 3339 time (for <time datetime>)
- * and o.key_rel = "3 days ago" / "in 6 days", from the API's RFC 3339 value (null or
- * missing: nothing is added, so {{^key}} can say "never"). */
-void team_add_time(cJSON *o, const char *key, const cJSON *iso);
+ * and o.key_rel = "3 days ago" / "in 6 days", from the API's RFC 3339 value o.from (null
+ * or missing: nothing is added, so {{^key}} can say "never"). */
+void team_add_time(cJSON *o, const char *key, const char *from);
 
 /* The roles up to max_role (enum role), least first, as [{value, selected?}]. */
 cJSON *team_role_options(int max_role, const char *selected);

@@ -373,10 +373,17 @@ for (const scheme of ['light', 'dark']) {
 		expect(pages.filter(([, v]) => v.length)).toEqual([]);
 
 		await page.setViewportSize({ width: 375, height: 800 });
-		for (const path of ['/members', '/settings', '/settings/api-keys/created']) {
-			await page.goto(path);
-			expect(await noHorizontalScroll(page), `${path} at 375 px`).toBe(true);
-			await page.screenshot({ path: testInfo.outputPath(`${path.slice(1).replaceAll('/', '-')}-375-${scheme}.png`), fullPage: true });
-		}
+		const narrow = async (name) => {
+			expect(await noHorizontalScroll(page), `${name} at 375 px`).toBe(true);
+			await page.screenshot({ path: testInfo.outputPath(`${name}-375-${scheme}.png`), fullPage: true });
+		};
+		await page.goto('/members');
+		await narrow('members');
+		await page.goto('/settings');
+		await narrow('settings');
+		await page.locator('#key-name').fill('a-rather-long-key-name-for-a-narrow-screen');
+		await page.getByRole('button', { name: 'Create key' }).click();
+		await expect(page.locator('#secret')).toHaveValue(/^plx_/);
+		await narrow('api-key-shown-once');
 	});
 }

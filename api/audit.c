@@ -28,6 +28,8 @@ struct audit_query {
 static int text_filter(struct req *r, const char *name, const char **out)
 {
 	const char *s = req_query(r, name);
+	if (s && !*s) /* an empty form field is no filter */
+		s = NULL;
 	*out = s;
 	if (s && strlen(s) > FILTER_MAX)
 		return req_fail(r, ERR_INVALID, "invalid_field", name,

@@ -144,7 +144,7 @@ static int parse_rfc3339(const char *s, int64_t *ms)
 int api_query_time(struct req *r, const char *name, int64_t *out)
 {
 	const char *s = req_query(r, name);
-	if (!s)
+	if (!s || !*s) /* "?since=" (an empty form field) is no bound */
 		return 1;
 	if ((!str_to_i64(s, out) && *out >= 0) || !parse_rfc3339(s, out))
 		return 0;

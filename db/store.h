@@ -559,6 +559,7 @@ int store_execution_start(struct db *db, const struct execution_row *x, struct e
 /* One finished node of an execution: its checkpoint. Strings may be NULL. */
 struct step_row {
 	const char *node_id, *status, *output, *error, *port;
+	const char *node_type, *calls; /* calls: JSON text, or NULL */
 	double confidence;
 	int confidence_set;
 	int64_t started_at, finished_at;
@@ -569,7 +570,8 @@ int store_step_put(struct db *db, const char *tenant_id, const char *execution_i
  * started_at, finished_at} with RFC 3339 times), stored as store_step_put does. */
 int store_step_put_json(struct db *db, const char *tenant_id, const char *execution_id,
 			const cJSON *step, struct err *e);
-/* [{node_id, status, output, confidence, error, port?, started_at, finished_at}] in order. */
+/* [{node_id, type?, status, output, confidence, error, port?, calls?, started_at,
+ * finished_at}] in order. */
 int store_steps_json(struct db *db, const char *tenant_id, const char *execution_id,
 		     cJSON **out, struct err *e);
 /* Events as the engine reports them ({seq, type, node?, data, at}), those after after_seq
@@ -719,9 +721,8 @@ struct exec_stats {
 		int64_t count, p50, p90, p95, p99, max;
 	} latency;
 };
-/* The executions of one workspace created in f's window; release with
- * exec_stats_release (also safe after an error). Opens and ends its own read
- * transaction, so call it outside one. */
+/* The executions of one workspace created in f's window, read by one statement (one
+ * snapshot); release with exec_stats_release (also safe after an error). */
 int store_execution_stats(struct db *db, const char *tenant_id, const char *workspace_id,
 			  const struct exec_stats_filter *f, struct exec_stats *out,
 			  struct err *e);

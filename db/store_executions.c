@@ -30,17 +30,17 @@ int store_step_put(struct db *db, const char *tenant_id, const char *execution_i
 	uuid_v7(id);
 	return db_execf(db, e, NULL,
 			"INSERT INTO steps (id, tenant_id, execution_id, node_id, status, output, "
-			"confidence, error, port, started_at, finished_at) "
+			"confidence, error, port, started_at, finished_at, node_type, calls) "
 			"VALUES (?, ?, ?, ?, ?, ?, CASE WHEN CAST(? AS INTEGER) = 1 THEN "
-			"CAST(? AS DOUBLE PRECISION) ELSE NULL END, ?, ?, ?, ?) "
+			"CAST(? AS DOUBLE PRECISION) ELSE NULL END, ?, ?, ?, ?, ?, ?) "
 			"ON CONFLICT (execution_id, node_id, attempt, agent_id) DO UPDATE SET "
 			"status = excluded.status, output = excluded.output, "
 			"confidence = excluded.confidence, error = excluded.error, "
-			"port = excluded.port, finished_at = excluded.finished_at "
-			"WHERE steps.status = 'waiting'",
-			"ssssssidssii", id, tenant_id, execution_id, s->node_id, s->status, s->output,
+			"port = excluded.port, finished_at = excluded.finished_at, "
+			"calls = excluded.calls WHERE steps.status = 'waiting'",
+			"ssssssidssiiss", id, tenant_id, execution_id, s->node_id, s->status, s->output,
 			(int64_t)s->confidence_set, s->confidence, s->error, s->port, s->started_at,
-			s->finished_at);
+			s->finished_at, s->node_type, s->calls);
 }
 
 /* "2026-01-05T10:00:00.123Z" (time_iso's form) as epoch ms; 0 if absent or malformed. */
@@ -65,6 +65,8 @@ int store_step_put_json(struct db *db, const char *tenant_id, const char *execut
 {
 	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(step, "confidence");
 	char *output = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(step, "output"));
+	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(step, "calls");
+	char *calls_text = cJSON_IsArray(calls) ? cJSON_PrintUnformatted(calls) : NULL;
 	struct step_row s = {
 		.node_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "node_id")),
 		.status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "status")),
@@ -75,9 +77,12 @@ int store_step_put_json(struct db *db, const char *tenant_id, const char *execut
 		.confidence_set = cJSON_IsNumber(conf),
 		.started_at = iso_ms(step, "started_at"),
 		.finished_at = iso_ms(step, "finished_at"),
+		.node_type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(step, "type")),
+		.calls = calls_text,
 	};
 	int rc = store_step_put(db, tenant_id, execution_id, &s, e);
 	free(output);
+	free(calls_text);
 	return rc;
 }
 
@@ -98,7 +103,7 @@ int store_steps_json(struct db *db, const char *tenant_id, const char *execution
 	struct db_stmt *st = NULL;
 	int rc = db_prepare_bindf(db, e, &st,
 				  "SELECT node_id, status, output, confidence, error, port, "
-				  "started_at, finished_at FROM steps WHERE tenant_id = ? AND "
+				  "started_at, finished_at, node_type, calls FROM steps WHERE tenant_id = ? AND "
 				  "execution_id = ? ORDER BY finished_at, id",
 				  "ss", tenant_id, execution_id);
 	*out = cJSON_CreateArray();
@@ -120,6 +125,16 @@ int store_steps_json(struct db *db, const char *tenant_id, const char *execution
 			cJSON_AddStringToObject(o, "port", db_column_text(st, 5));
 		add_ms_time(o, "started_at", db_column_int64(st, 6));
 		add_ms_time(o, "finished_at", db_column_int64(st, 7));
+		if (db_column_int64(st, 6) && db_column_int64(st, 7) >= db_column_int64(st, 6))
+			cJSON_AddNumberToObject(o, "duration_ms",
+						(double)(db_column_int64(st, 7) - db_column_int64(st, 6)));
+		if (db_column_text(st, 8))
+			cJSON_AddStringToObject(o, "type", db_column_text(st, 8));
+		cJSON *calls = db_column_text(st, 9) ? cJSON_Parse(db_column_text(st, 9)) : NULL;
+		if (cJSON_IsArray(calls))
+			cJSON_AddItemToObject(o, "calls", calls);
+		else
+			cJSON_Delete(calls);
 		cJSON_AddItemToArray(*out, o);
 		rc = 0;
 	}

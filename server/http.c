@@ -20,6 +20,7 @@
 #include <civetweb.h>
 
 #include "server/server.h"
+#include "web/web.h"
 #include "db/db.h"
 #include "core/core.h"
 
@@ -193,11 +194,16 @@ static void render_error(struct req *r)
 {
 	struct buf b = BUF_INIT;
 	int status = err_http_status(r->err.code);
-	const char *msg = r->err.msg[0] ? r->err.msg : status_text(status);
+	const char *msg = r->err.msg[0] ? r->err.msg : status_text(status), *accept;
 	if (status >= 500 && r->err.code != ERR_BUSY && r->err.code != ERR_UNAVAILABLE &&
 	    r->err.code != ERR_TIMEOUT) {
 		log_kv(LOG_ERROR, "http", "internal error", "detail", r->err.msg, NULL);
 		msg = "internal error";
+	}
+	if (r->route && r->route->tag && !strcmp(r->route->tag, "pages") &&
+	    (accept = req_header(r, "Accept")) && strstr(accept, "text/html")) {
+		web_error_page(r, status, msg); /* a person in a browser, not a program */
+		return;
 	}
 	buf_adds(&b, "{\"error\":{\"code\":\"");
 	buf_add_json_str(&b, err_slug(&r->err), strlen(err_slug(&r->err)));

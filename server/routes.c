@@ -143,6 +143,14 @@ const struct route routes[] = {
 	  "Revoke an API key (form)", "pages", 0 },
 
 	/* ---- pages: audit log, profile (web/audit.c, web/profile.c) ---- */
+	{ "GET", "/audit", PUBLIC, BODY_NONE, web_audit_page,
+	  "Audit log page with filters and exports (signed in)", "pages", 0 },
+	{ "GET", "/profile", PUBLIC, BODY_NONE, web_profile_page,
+	  "Profile page: password and sessions (signed in)", "pages", 0 },
+	{ "POST", "/profile/password", PUBLIC, BODY_FORM, web_profile_password,
+	  "Change the password (form); ends every session", "pages", 0 },
+	{ "POST", "/profile/sessions/{id}/end", PUBLIC, BODY_FORM, web_profile_session_end,
+	  "End one of your sessions (form)", "pages", 0 },
 
 	/* ---- tenancy: tenants, members, invitations, workspaces, quotas ---- */
 	{ "GET", "/api/v1/tenants/{t}", PERM(RES_TENANT, ACT_READ), BODY_NONE, api_tenant_get,

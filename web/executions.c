@@ -158,6 +158,89 @@ static void add_pretty(cJSON *o, const char *key, const char *json)
 	cJSON_Delete(v);
 }
 
+/* While it runs: "3 of 5 nodes finished", from the version's node count (best effort: a
+ * pattern deleted meanwhile shows no bar). */
+static void add_progress(struct req *r, struct db *db, const struct execution_full *x, cJSON *e,
+			 int done)
+{
+	struct pattern_row p;
+	struct pattern_version_row v;
+	memset(&v, 0, sizeof(v));
+	if (store_pattern_get(db, r->auth.tenant_id, r->auth.workspace_id, x->pattern_id, &p,
+			      &r->err) ||
+	    store_pattern_version_get(db, r->auth.tenant_id, &p, x->version, &v, &r->err)) {
+		err_clear(&r->err);
+		return;
+	}
+	cJSON *def = v.definition ? cJSON_Parse(v.definition) : NULL;
+	int total = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(def, "nodes"));
+	if (total > 0) {
+		cJSON *pr = cJSON_AddObjectToObject(e, "progress");
+		cJSON_AddNumberToObject(pr, "done", done < total ? done : total);
+		cJSON_AddNumberToObject(pr, "total", total);
+	}
+	cJSON_Delete(def);
+	store_pattern_version_release(&v);
+}
+
+/* An agent node's output is its answers, [{output, confidence, ...}]: "0.65", or
+ * "0.60 – 0.90" for several. */
+static void answers_confidence(const cJSON *answers, char *out, size_t size)
+{
+	double lo = 2, hi = -1;
+	const cJSON *a, *list = cJSON_IsArray(answers) ? answers : NULL;
+	cJSON_ArrayForEach(a, list) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "confidence");
+		if (!cJSON_IsNumber(c))
+			continue;
+		lo = c->valuedouble < lo ? c->valuedouble : lo;
+		hi = c->valuedouble > hi ? c->valuedouble : hi;
+	}
+	if (hi < 0)
+		out[0] = '\0';
+	else if (hi - lo < 0.005)
+		snprintf(out, size, "%.2f", hi);
+	else
+		snprintf(out, size, "%.2f – %.2f", lo, hi);
+}
+
+/* A millisecond figure as "840 ms" / "2.4 s". */
+static void add_ms(cJSON *o, const char *key, double ms)
+{
+	char t[32];
+	if (ms < 1000)
+		snprintf(t, sizeof(t), "%.0f ms", ms);
+	else
+		snprintf(t, sizeof(t), "%.1f s", ms / 1000);
+	cJSON_AddStringToObject(o, key, t);
+}
+
+/* The node's type, its duration and its agent calls (agent, attempt, status, latency). */
+static void step_details(cJSON *o, const cJSON *s)
+{
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "type"));
+	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(s, "duration_ms"), *c;
+	cJSON_AddStringToObject(o, "type", type ? type : "");
+	if (cJSON_IsNumber(dur))
+		add_ms(o, "duration", dur->valuedouble);
+	cJSON *calls = cJSON_AddArrayToObject(o, "calls");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s, "calls")) {
+		const char *agent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "agent")),
+			   *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "status")),
+			   *err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "error"));
+		const cJSON *lat = cJSON_GetObjectItemCaseSensitive(c, "latency_ms"),
+			    *att = cJSON_GetObjectItemCaseSensitive(c, "attempt");
+		cJSON *k = cJSON_CreateObject();
+		cJSON_AddStringToObject(k, "agent", agent ? agent : "");
+		cJSON_AddStringToObject(k, "status", st ? st : "");
+		cJSON_AddNumberToObject(k, "attempt", cJSON_IsNumber(att) ? att->valuedouble : 1);
+		add_ms(k, "latency", cJSON_IsNumber(lat) ? lat->valuedouble : 0);
+		if (err)
+			cJSON_AddStringToObject(k, "error", err);
+		cJSON_AddItemToArray(calls, k);
+	}
+}
+
 int web_execution_page(struct req *r)
 {
 	struct execution_full x;
@@ -205,7 +288,7 @@ int web_execution_page(struct req *r)
 	cJSON_ArrayForEach(s, steps) {
 		cJSON *o = cJSON_CreateObject();
 		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(s, "confidence");
-		char c[16] = "";
+		char c[32] = "";
 		char *out = cJSON_Print(cJSON_GetObjectItemCaseSensitive(s, "output"));
 		const char *node = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "node_id"));
 		const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "status"));
@@ -214,12 +297,17 @@ int web_execution_page(struct req *r)
 		cJSON_AddStringToObject(o, "status", st ? st : "");
 		if (cJSON_IsNumber(conf))
 			snprintf(c, sizeof(c), "%.2f", conf->valuedouble);
+		else /* an agent node: its answers' own confidences */
+			answers_confidence(cJSON_GetObjectItemCaseSensitive(s, "output"), c, sizeof(c));
 		cJSON_AddStringToObject(o, "confidence", c);
 		cJSON_AddStringToObject(o, "output", out && strcmp(out, "null") ? out : "");
 		cJSON_AddStringToObject(o, "error", err ? err : "");
+		step_details(o, s);
 		cJSON_AddItemToArray(list, o);
 		free(out);
 	}
+	if (!terminal)
+		add_progress(r, db, &x, e, cJSON_GetArraySize(steps));
 	cJSON_Delete(steps);
 	execution_full_release(&x);
 	rc = web_render(r, 200, "execution", ctx);

@@ -17,101 +17,43 @@
 /* What the page shows: decided from the invitation and the caller. */
 enum invite_view { VIEW_NEW_ACCOUNT, VIEW_SIGN_IN, VIEW_JOIN, VIEW_OTHER_USER };
 
-static void para(struct buf *b, const char *cls, const char *role, const char *text)
-{
-	buf_addf(b, "<p class=\"%s\" role=\"%s\">", cls, role);
-	html_escape(b, text);
-	buf_adds(b, "</p>\n");
-}
-
-static void form_begin(struct buf *b, struct req *r, const char *token)
-{
-	buf_adds(b, "<form method=\"post\" action=\"/invite\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"");
-	html_escape(b, web_csrf_token(r));
-	buf_adds(b, "\">\n<input type=\"hidden\" name=\"token\" value=\"");
-	html_escape(b, token);
-	buf_adds(b, "\">\n");
-}
-
-static void new_account_form(struct buf *b, struct req *r, const char *token)
-{
-	const char *name = req_form(r, "name");
-	form_begin(b, r, token);
-	buf_adds(b, "<label for=\"name\">Your name</label>\n<input id=\"name\" name=\"name\" "
-		    "type=\"text\" required maxlength=\"100\" autocomplete=\"name\"");
-	if (name) {
-		buf_adds(b, " value=\"");
-		html_escape(b, name);
-		buf_addch(b, '"');
-	}
-	buf_addf(b, ">\n<label for=\"password\">Password</label>\n<input id=\"password\" "
-		    "name=\"password\" type=\"password\" required minlength=\"%d\" maxlength=\"%d\" "
-		    "autocomplete=\"new-password\" aria-describedby=\"password-hint\">\n"
-		    "<p class=\"hint\" id=\"password-hint\">At least %d characters. Long passphrases "
-		    "are best.</p>\n<button type=\"submit\">Create account and join</button>\n"
-		    "</form>\n",
-		 PASSWORD_MIN_LEN, PASSWORD_MAX_LEN, PASSWORD_MIN_LEN);
-}
-
-static void view_body(struct buf *b, struct req *r, const char *token, enum invite_view v)
-{
-	switch (v) {
-	case VIEW_NEW_ACCOUNT:
-		new_account_form(b, r, token);
-		break;
-	case VIEW_SIGN_IN:
-		para(b, "notice", "status", "You already have an account with this email. "
-					    "Sign in to accept the invitation.");
-		buf_adds(b, "<p><a class=\"button\" id=\"sign-in\" href=\"/login?next=%2Finvite%3Ftoken%3D");
-		html_escape(b, token);
-		buf_adds(b, "\">Sign in</a></p>\n");
-		break;
-	case VIEW_JOIN:
-		form_begin(b, r, token);
-		buf_adds(b, "<button type=\"submit\">Join</button>\n</form>\n");
-		break;
-	case VIEW_OTHER_USER:
-		para(b, "error", "alert", "You are signed in with another email address. Sign out, "
-					  "then open this link again.");
-		break;
-	}
-}
+static const char *const view_keys[] = { "new_account", "sign_in", "join", "other_user" };
 
 static int render(struct req *r, int status, const struct invitation_info *inv,
 		  const struct tenant_info *t, enum invite_view v, const char *error)
 {
-	struct buf b = BUF_INIT;
-	web_page_begin(&b, "Invitation", "auth");
-	buf_adds(&b, "<main class=\"auth-card\">\n<h1>Join ");
-	html_escape(&b, t->name);
-	buf_adds(&b, "</h1>\n<p>You are invited as <strong id=\"invite-role\">");
-	html_escape(&b, inv->role);
-	buf_adds(&b, "</strong> with the email <strong id=\"invite-email\">");
-	html_escape(&b, inv->email);
-	buf_adds(&b, "</strong>.</p>\n");
-	if (error) {
-		buf_adds(&b, "<p class=\"error\" role=\"alert\" id=\"form-error\">");
-		html_escape(&b, error);
-		buf_adds(&b, "</p>\n");
+	const char *token = req_form(r, "token") ? req_form(r, "token") : req_query(r, "token");
+	const char *name = req_form(r, "name");
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddStringToObject(ctx, "body_class", "auth");
+	cJSON_AddStringToObject(ctx, "csrf", web_csrf_token(r));
+	cJSON_AddStringToObject(ctx, "token", token ? token : "");
+	if (!inv) {
+		cJSON_AddTrueToObject(ctx, "gone");
+	} else {
+		cJSON_AddStringToObject(ctx, "tenant", t->name);
+		cJSON_AddStringToObject(ctx, "role", inv->role);
+		cJSON_AddStringToObject(ctx, "email", inv->email);
+		cJSON_AddTrueToObject(ctx, view_keys[v]);
+		/* back here after signing in: the whole path, token included */
+		cJSON_AddStringToObject(ctx, "next",
+					arena_printf(r->arena, "/invite?token=%s", token ? token : ""));
 	}
-	view_body(&b, r, req_form(r, "token") ? req_form(r, "token") : req_query(r, "token"), v);
-	buf_adds(&b, "</main>\n</body>\n</html>\n");
-	req_send(r, status, "text/html; charset=utf-8", b.p, b.len);
-	buf_release(&b);
-	return 0;
+	if (error)
+		cJSON_AddStringToObject(ctx, "error", error);
+	if (name)
+		cJSON_AddStringToObject(ctx, "name", name);
+	cJSON_AddNumberToObject(ctx, "min_len", PASSWORD_MIN_LEN);
+	cJSON_AddNumberToObject(ctx, "max_len", PASSWORD_MAX_LEN);
+	int rc = web_render(r, status, "invite", ctx);
+	cJSON_Delete(ctx);
+	return rc;
 }
 
+/* A dead link (expired, revoked, used or unknown) is 404. */
 static int render_gone(struct req *r)
 {
-	struct buf b = BUF_INIT;
-	web_page_begin(&b, "Invitation", "auth");
-	buf_adds(&b, "<main class=\"auth-card\">\n<h1>This invitation is not valid</h1>\n"
-		     "<p>It may have expired, been revoked or been used already. Ask the person "
-		     "who invited you for a new link.</p>\n</main>\n</body>\n</html>\n");
-	req_send(r, 404, "text/html; charset=utf-8", b.p, b.len);
-	buf_release(&b);
-	return 0;
+	return render(r, 404, NULL, NULL, VIEW_NEW_ACCOUNT, NULL);
 }
 
 /* Which view fits: signed in (same email or not), known email, or new. */

@@ -27,60 +27,25 @@ int web_safe_next(const char *next)
 	return 1;
 }
 
-void web_page_begin(struct buf *b, const char *title, const char *body_class)
-{
-	buf_adds(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		    "<title>");
-	html_escape(b, title);
-	buf_adds(b, " · Parallax</title>\n"
-		    "<link rel=\"icon\" href=\"/static/img/favicon.svg\" type=\"image/svg+xml\">\n"
-		    "<link rel=\"stylesheet\" href=\"/static/css/app.css\">\n"
-		    "</head>\n<body class=\"");
-	html_escape(b, body_class);
-	buf_adds(b, "\">\n");
-}
-
 static int render_login(struct req *r, int status, const char *notice, const char *error)
 {
-	struct buf b = BUF_INIT;
-	const char *next = req_query(r, "next");
+	const char *next = req_query(r, "next"), *email = req_form(r, "email");
+	cJSON *ctx = cJSON_CreateObject();
 	if (!next)
 		next = req_form(r, "next");
-	web_page_begin(&b, "Sign in", "auth");
-	buf_adds(&b, "<main class=\"auth-card\">\n<h1>Sign in to Parallax</h1>\n");
-	if (notice) {
-		buf_adds(&b, "<p class=\"notice\" role=\"status\">");
-		html_escape(&b, notice);
-		buf_adds(&b, "</p>\n");
-	}
-	if (error) {
-		buf_adds(&b, "<p class=\"error\" role=\"alert\" id=\"form-error\">");
-		html_escape(&b, error);
-		buf_adds(&b, "</p>\n");
-	}
-	buf_adds(&b, "<form method=\"post\" action=\"/login\">\n<input type=\"hidden\" name=\"csrf\" "
-		     "value=\"");
-	html_escape(&b, web_csrf_token(r));
-	buf_adds(&b, "\">\n");
-	if (web_safe_next(next)) {
-		buf_adds(&b, "<input type=\"hidden\" name=\"next\" value=\"");
-		html_escape(&b, next);
-		buf_adds(&b, "\">\n");
-	}
-	buf_adds(&b, "<label for=\"email\">Email</label>\n<input id=\"email\" name=\"email\" "
-		     "type=\"email\" required autocomplete=\"username\" autofocus");
-	if (req_form(r, "email")) {
-		buf_adds(&b, " value=\"");
-		html_escape(&b, req_form(r, "email"));
-		buf_addch(&b, '"');
-	}
-	buf_adds(&b, ">\n<label for=\"password\">Password</label>\n<input id=\"password\" "
-		     "name=\"password\" type=\"password\" required autocomplete=\"current-password\">\n"
-		     "<button type=\"submit\">Sign in</button>\n</form>\n</main>\n</body>\n</html>\n");
-	req_send(r, status, "text/html; charset=utf-8", b.p, b.len);
-	buf_release(&b);
-	return 0;
+	cJSON_AddStringToObject(ctx, "body_class", "auth");
+	cJSON_AddStringToObject(ctx, "csrf", web_csrf_token(r));
+	if (web_safe_next(next))
+		cJSON_AddStringToObject(ctx, "next", next);
+	if (email)
+		cJSON_AddStringToObject(ctx, "email", email);
+	if (notice)
+		cJSON_AddStringToObject(ctx, "notice", notice);
+	if (error)
+		cJSON_AddStringToObject(ctx, "error", error);
+	int rc = web_render(r, status, "login", ctx);
+	cJSON_Delete(ctx);
+	return rc;
 }
 
 int web_login_page(struct req *r)
@@ -88,10 +53,15 @@ int web_login_page(struct req *r)
 	const char *setup = req_query(r, "setup");
 	if (r->auth.kind == AUTH_COOKIE)
 		return req_redirect(r, 303, "/");
-	return render_login(r, 200,
-			    setup ? "Your organization is ready. Sign in with the owner account." :
-				    NULL,
-			    NULL);
+	const char *notice = NULL;
+	if (setup)
+		notice = "Your organization is ready. Sign in with the owner account.";
+	else if (req_query(r, "password"))
+		notice = "Your password was changed and every session ended. Sign in with the "
+			 "new password.";
+	else if (req_query(r, "invited"))
+		notice = "Your account is ready. Sign in to start.";
+	return render_login(r, 200, notice, NULL);
 }
 
 static void set_session_cookie(struct req *r, const char *value, int64_t max_age_s)

@@ -170,3 +170,26 @@ int web_render(struct req *r, int status, const char *name, const cJSON *ctx)
 	buf_release(&b);
 	return 0;
 }
+
+void web_error_page(struct req *r, int status, const char *message)
+{
+	static const struct { int status; const char *heading; } headings[] = {
+		{ 400, "That request was not right" }, { 401, "Sign in first" },
+		{ 403, "Not allowed" },		       { 404, "Not found" },
+		{ 409, "That conflicts with something" }, { 413, "That is too large" },
+		{ 429, "Too many requests" },	       { 503, "Try again in a moment" },
+	};
+	const char *heading = status >= 500 ? "Something went wrong" : "That did not work";
+	for (size_t i = 0; i < ARRAY_SIZE(headings); i++)
+		if (headings[i].status == status)
+			heading = headings[i].heading;
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddStringToObject(ctx, "body_class", "auth");
+	cJSON_AddStringToObject(ctx, "heading", heading);
+	cJSON_AddStringToObject(ctx, "message", message);
+	cJSON_AddNumberToObject(ctx, "status", status);
+	cJSON_AddStringToObject(ctx, "request_id", r->request_id);
+	if (web_render(r, status, "error", ctx)) /* the page itself failed: plain text */
+		req_send(r, status, "text/plain; charset=utf-8", message, strlen(message));
+	cJSON_Delete(ctx);
+}

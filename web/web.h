@@ -49,6 +49,10 @@ int web_api_key_created_page(struct req *r);
 int web_api_key_revoke(struct req *r);
 
 /* pages: audit log, profile (web/audit.c, web/profile.c) */
+int web_audit_page(struct req *r);
+int web_profile_page(struct req *r);
+int web_profile_password(struct req *r);
+int web_profile_session_end(struct req *r);
 
 
 /* ---- forms (web/actions.c) ---- */
@@ -70,6 +74,9 @@ int web_form_done(struct req *r, int rc, const char *to, const char *ok, const c
  * pages show only the controls the role may use. */
 void web_add_perms(struct req *r, cJSON *ctx);
 
+/* An error as a page, for a browser on a page route (the API's errors stay JSON). */
+void web_error_page(struct req *r, int status, const char *message);
+
 /* Render template name with ctx and send it as the response. */
 int web_render(struct req *r, int status, const char *name, const cJSON *ctx);
 
@@ -84,8 +91,6 @@ int web_csrf_check(struct req *r);
 
 /* 1 if next is a same-origin relative path ("/x", never "//x", "/\\x", "https:"). */
 int web_safe_next(const char *next);
-/* <!doctype html> ... <body class="body_class">, with the stylesheet. */
-void web_page_begin(struct buf *b, const char *title, const char *body_class);
 
 /* One bar of a chart: up to three stacked parts, a label under it (NULL: none) and
  * the tooltip title. */

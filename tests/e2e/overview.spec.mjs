@@ -37,6 +37,18 @@ async function signIn(page, owner) {
 	await page.getByRole('button', { name: /sign in/i }).click();
 }
 
+// A finished run's timeline: no progress bar, and the agent node "ask" shows its type, its
+// answer's confidence and the agent call with its latency.
+async function expectAgentStep(page, agent, confidence) {
+	await expect(page.locator('#progress')).toHaveCount(0);
+	const ask = page.locator('#timeline .step').filter({ has: page.locator('.step-head strong', { hasText: /^ask$/ }) });
+	await expect(ask.locator('.step-head')).toContainText('agent');
+	await expect(ask.locator('.step-conf')).toHaveText(`confidence ${confidence}`);
+	await expect(ask.locator('.calls li')).toHaveCount(1);
+	await expect(ask.locator('.calls li')).toContainText(agent);
+	await expect(ask.locator('.calls li')).toContainText(/succeeded \d+(\.\d)? (ms|s)/);
+}
+
 test('overview: KPIs and charts from real executions; hostile names stay text', async ({ page, server }, testInfo) => {
 	const dialogs = [];
 	page.on('dialog', (d) => {
@@ -84,6 +96,7 @@ test('overview: KPIs and charts from real executions; hostile names stay text', 
 	await expect(page.locator('#status')).toHaveText('succeeded');
 	await expect(page.locator('#confidence')).toHaveText('0.80');
 	await expect(page.locator('#timeline .step')).toHaveCount(3);
+	await expectAgentStep(page, 'one-step-agent', '0.80');
 	await expect(page.locator('#result')).toContainText('"ok": true');
 	await page.screenshot({ path: testInfo.outputPath('execution.png'), fullPage: true });
 	await page.goto('/');
@@ -113,10 +126,13 @@ test('an execution page follows the run live, without a reload', async ({ page, 
 	expect(sub.status).toBe(202);
 	await page.goto(`/executions/${sub.json.id}`);
 	await expect(page.locator('#status')).not.toHaveText('succeeded');
+	// while it runs: how far it got (the 3-node pattern)
+	await expect(page.locator('#progress')).toHaveAttribute('max', '3');
 	await page.evaluate(() => { window.__notReloaded = true; });
 	await expect(page.locator('#status')).toHaveText('succeeded', { timeout: 15000 });
 	await expect(page.locator('#confidence')).toHaveText('0.65');
 	await expect(page.locator('#timeline .step')).toHaveCount(3);
+	await expectAgentStep(page, 'slow-step-agent', '0.65');
 	expect(await page.evaluate(() => window.__notReloaded)).toBe(true);
 	await page.screenshot({ path: testInfo.outputPath('execution-live.png'), fullPage: true });
 	// no script error and no CSP violation (the policy allows no inline script or style)

@@ -80,7 +80,7 @@ TEST(map_keeps_the_best_answer_per_item)
 }
 
 /* 4 items, each answered after 150 ms: one at a time takes >= 600 ms; four at
- * once about 150 ms. */
+ * once about 150 ms, well under half of that. */
 TEST(map_max_parallel_bounds_the_calls_in_flight)
 {
 	struct fx_agents g = { 0 };
@@ -100,7 +100,9 @@ TEST(map_max_parallel_bounds_the_calls_in_flight)
 	int64_t parallel = mono_ms() - t0;
 	CHECK_STATUS(out, "succeeded");
 	CHECK(parallel >= 150);
-	CHECK(parallel < 550);
+	/* relative to the serial run on the same machine, not a wall-clock bound: a loaded
+	 * CI machine slows both (four at once take about a quarter of one at a time) */
+	CHECK(parallel * 2 < serial);
 	CHECK_NEAR(fx_num(fx_out(out, "m"), "3.index"), 3, 0);
 	cJSON_Delete(out);
 	fx_agents_release(&g);

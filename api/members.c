@@ -21,6 +21,7 @@ static cJSON *member_json(const struct member_info *m)
 	cJSON_AddStringToObject(j, "name", m->name);
 	cJSON_AddStringToObject(j, "role", m->role);
 	api_add_time(j, "created_at", m->created_at);
+	api_add_time(j, "last_login_at", m->last_login_at);
 	return j;
 }
 

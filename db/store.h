@@ -189,7 +189,7 @@ int store_tenant_delete(struct db *db, const char *tenant_id, struct err *e);
 
 struct member_info {
 	char user_id[UUID_STR_LEN], email[TENANCY_EMAIL_MAX + 1], name[256], role[16];
-	int64_t created_at;
+	int64_t created_at, last_login_at; /* last_login_at: 0 when never signed in */
 };
 
 /* Members by user id, after the user id `after` (NULL: from the start);

@@ -78,7 +78,7 @@ int store_tenant_delete(struct db *db, const char *tenant_id, struct err *e)
 
 /* --- memberships -------------------------------------------------------------- */
 
-#define MEMBER_COLS "u.id, u.email, u.name, m.role, m.created_at "
+#define MEMBER_COLS "u.id, u.email, u.name, m.role, m.created_at, u.last_login_at "
 
 static const char sql_members_list[] =
 	"SELECT " MEMBER_COLS "FROM memberships m JOIN users u ON u.id = m.user_id "
@@ -94,6 +94,7 @@ static void member_row(struct db_stmt *st, struct member_info *m)
 	tn_col(st, 2, m->name, sizeof(m->name));
 	tn_col(st, 3, m->role, sizeof(m->role));
 	m->created_at = db_column_int64(st, 4);
+	m->last_login_at = db_column_int64(st, 5); /* NULL (never signed in): 0 */
 }
 
 int store_members_list(struct db *db, const char *tenant_id, const char *after,

@@ -114,6 +114,33 @@ const struct route routes[] = {
 	/* ---- pages: agents (web/agents.c) ---- */
 
 	/* ---- pages: members, invitations, settings (web/members.c, web/settings.c) ---- */
+	{ "GET", "/members", PUBLIC, BODY_NONE, web_members_page,
+	  "Members, invitations and workspace access page (signed in)", "pages", 0 },
+	{ "POST", "/members/invite", PUBLIC, BODY_FORM, web_members_invite,
+	  "Invite someone (form); the link is shown once on /members/invited", "pages", 0 },
+	{ "GET", "/members/invited", PUBLIC, BODY_NONE, web_members_invited_page,
+	  "A new invitation's link, shown once (signed in)", "pages", 0 },
+	{ "POST", "/members/{user_id}/role", PUBLIC, BODY_FORM, web_member_role,
+	  "Change a member's role (form)", "pages", 0 },
+	{ "POST", "/members/{user_id}/remove", PUBLIC, BODY_FORM, web_member_remove,
+	  "Remove a member (form)", "pages", 0 },
+	{ "POST", "/members/invitations/{id}/revoke", PUBLIC, BODY_FORM, web_invitation_revoke,
+	  "Revoke a pending invitation (form)", "pages", 0 },
+	{ "POST", "/members/workspaces/{id}/{user_id}/role", PUBLIC, BODY_FORM,
+	  web_workspace_member_role, "Set or clear a workspace role override (form)", "pages", 0 },
+	{ "GET", "/settings", PUBLIC, BODY_NONE, web_settings_page,
+	  "Organization settings page: name, quotas, API keys, SSO (signed in)", "pages", 0 },
+	{ "POST", "/settings/tenant", PUBLIC, BODY_FORM, web_settings_tenant,
+	  "Rename the organization (form)", "pages", 0 },
+	{ "POST", "/settings/quotas", PUBLIC, BODY_FORM, web_settings_quotas,
+	  "Set quotas within the plan (form)", "pages", 0 },
+	{ "POST", "/settings/api-keys", PUBLIC, BODY_FORM, web_api_key_create,
+	  "Create an API key (form); the key is shown once on /settings/api-keys/created",
+	  "pages", 0 },
+	{ "GET", "/settings/api-keys/created", PUBLIC, BODY_NONE, web_api_key_created_page,
+	  "A new API key, shown once (signed in)", "pages", 0 },
+	{ "POST", "/settings/api-keys/{id}/revoke", PUBLIC, BODY_FORM, web_api_key_revoke,
+	  "Revoke an API key (form)", "pages", 0 },
 
 	/* ---- pages: audit log, profile (web/audit.c, web/profile.c) ---- */
 	{ "GET", "/audit", PUBLIC, BODY_NONE, web_audit_page,

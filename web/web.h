@@ -34,6 +34,19 @@ int web_execution_approve(struct req *r);
 /* pages: agents (web/agents.c) */
 
 /* pages: members, invitations, settings (web/members.c, web/settings.c) */
+int web_members_page(struct req *r);
+int web_members_invite(struct req *r);
+int web_members_invited_page(struct req *r);
+int web_member_role(struct req *r);
+int web_member_remove(struct req *r);
+int web_invitation_revoke(struct req *r);
+int web_workspace_member_role(struct req *r);
+int web_settings_page(struct req *r);
+int web_settings_tenant(struct req *r);
+int web_settings_quotas(struct req *r);
+int web_api_key_create(struct req *r);
+int web_api_key_created_page(struct req *r);
+int web_api_key_revoke(struct req *r);
 
 /* pages: audit log, profile (web/audit.c, web/profile.c) */
 int web_audit_page(struct req *r);

@@ -100,14 +100,18 @@ void team_reveal_put(struct req *r, const char *path, cJSON *what)
 {
 	char enc[REVEAL_MAX];
 	cJSON_AddStringToObject(what, "for", r->auth.user_id);
-	char *json = cJSON_PrintUnformatted(what);
+	char *json = cJSON_PrintUnformatted(what), *sealed = NULL;
+	struct err e;
 	cJSON_Delete(what);
-	/* Too long cannot happen with the API's bounds; the page then says it has nothing. */
-	if (json && !cookie_encode(json, enc, sizeof(enc)))
+	/* sealed with the server's key (auth/secrets.c): the browser keeps only ciphertext, for
+	 * two minutes; too long cannot happen with the API's bounds (the page then says it has
+	 * nothing) */
+	if (json && !secret_seal(json, &sealed, &e) && !cookie_encode(sealed, enc, sizeof(enc)))
 		req_add_header(r, "Set-Cookie",
 			       arena_printf(r->arena, REVEAL_COOKIE "=%s; Path=%s; Max-Age=120%s",
 					    enc, path, cookie_attrs(r)));
-	cJSON_free(json);
+	free(sealed);
+	secret_free(json);
 }
 
 int team_create_shown_once(struct req *r, const char *pattern, cJSON *body,
@@ -142,8 +146,11 @@ cJSON *team_reveal_take(struct req *r, const char *path)
 				    cookie_attrs(r)));
 	int n = mg_url_decode(enc, (int)strlen(enc), json, (int)sizeof(json), 0);
 	cJSON *what = NULL;
-	if (n > 0 && utf8_valid(json, (size_t)n))
-		what = cJSON_ParseWithLength(json, (size_t)n);
+	char *plain = NULL;
+	struct err e;
+	if (n > 0 && !secret_open(json, &plain, &e))
+		what = cJSON_Parse(plain);
+	secret_free(plain);
 	/* Someone else signed in on this browser since: not theirs to see. */
 	if (!cJSON_IsObject(what) || strcmp(team_str(what, "for"), r->auth.user_id)) {
 		cJSON_Delete(what);

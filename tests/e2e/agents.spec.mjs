@@ -140,6 +140,13 @@ test('register a constant agent through the form, see it healthy, test-call it',
 	await expect(page.locator('#tally')).toContainText('1 healthy');
 	await page.screenshot({ path: testInfo.outputPath('agents.png'), fullPage: true });
 
+	// the list refreshes in place (htmx, every 10 s): a call made elsewhere shows, no reload
+	await page.evaluate(() => { window.__notReloaded = true; });
+	const id = await row.getAttribute('data-id');
+	expect((await api('POST', `/api/v1/agents/${id}/test`, { task: 'again' })).status).toBe(200);
+	await expect(row.locator('td.num').nth(1)).toHaveText('100.0 % of 3', { timeout: 15000 });
+	expect(await page.evaluate(() => window.__notReloaded)).toBe(true);
+
 	await page.setViewportSize({ width: 375, height: 800 });
 	for (const p of ['/agents', await row.locator('a').getAttribute('href'), '/agents/new']) {
 		await page.goto(p);
@@ -159,6 +166,7 @@ test('a refused form keeps its values and names the field; hostile text stays te
 	// a taken name: the API's refusal, next to the name, every value kept
 	await registerConstant(page, { name: 'dup', caps: 'x, y', value: '{"a": 1}', confidence: 0.5 });
 	await expect(page.locator('#error-summary')).toContainText('Name: an agent with this name exists');
+	await expect(page.locator('#error-summary')).toBeFocused(); // a keyboard user starts there
 	await expect(page.locator('#f-name-error')).toContainText('exists');
 	await expect(page.locator('#f-name')).toHaveAttribute('aria-invalid', 'true');
 	await expect(page.locator('#f-name')).toHaveValue('dup');
@@ -392,7 +400,7 @@ test('a viewer sees agents but no create, edit, test or delete control', async (
 });
 
 for (const scheme of ['light', 'dark']) {
-	test(`axe: the agents pages have no serious or critical violations (${scheme})`, async ({ page, server }) => {
+	test(`axe: the agents pages have no serious or critical violations (${scheme})`, async ({ page, server }, testInfo) => {
 		await page.emulateMedia({ colorScheme: scheme });
 		const owner = await setupOwner(server);
 		await signIn(page, owner);
@@ -403,11 +411,13 @@ for (const scheme of ['light', 'dark']) {
 		await page.getByRole('button', { name: 'Call c' }).click();
 		await expect(page.locator('#test-result')).toBeVisible();
 		expect(await seriousViolations(page), 'agent page with a test result').toEqual([]);
+		await page.screenshot({ path: testInfo.outputPath(`agent-${scheme}.png`), fullPage: true });
 		await page.goto('/agents');
 		expect(await seriousViolations(page), 'agents page').toEqual([]);
 		await registerConstant(page, { name: 'c', caps: 'c', value: '{oops', confidence: 0.7 });
 		await expect(page.locator('#error-summary')).toBeVisible();
 		expect(await seriousViolations(page), 'refused form').toEqual([]);
+		await page.screenshot({ path: testInfo.outputPath(`agent-refused-${scheme}.png`), fullPage: true });
 		await page.locator('#f-kind').selectOption('openai');
 		expect(await seriousViolations(page), 'LLM form').toEqual([]);
 	});

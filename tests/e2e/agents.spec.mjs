@@ -273,6 +273,11 @@ test('an http agent that dies goes down, with an open circuit after failed calls
 		await expect(page).toHaveURL(/probe=1/);
 		await expect(page.locator('.probe-strip li.bad').last()).toBeAttached();
 		await page.screenshot({ path: testInfo.outputPath('agent-down.png'), fullPage: true });
+		// long URLs and errors wrap: nothing scrolls sideways at 375 px
+		await page.setViewportSize({ width: 375, height: 800 });
+		await noSideScroll(page, 'a down http agent');
+		await page.screenshot({ path: testInfo.outputPath('agent-down-375.png'), fullPage: true });
+		await page.setViewportSize({ width: 1280, height: 720 });
 
 		await page.goto('/agents');
 		const row = page.locator('#agents tbody tr', { hasText: 'remote' });

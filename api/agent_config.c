@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "api/api.h"
 #include "api/agents_internal.h"
 #include "server/server.h"
 #include "core/core.h"
@@ -193,7 +194,7 @@ static int secret_key_name(const char *k)
 }
 
 /* Credentials by name: Authorization, cookies, API keys, tokens, secrets. */
-static int secret_header(const char *name)
+int agent_header_secret(const char *name)
 {
 	static const char *const exact[] = { "authorization", "proxy-authorization", "cookie",
 					     "x-api-key", "api-key", NULL };
@@ -221,7 +222,7 @@ cJSON *agent_secrets_split(cJSON *cfg)
 		return sec;
 	for (it = h->child; it; it = next) {
 		next = it->next;
-		if (!secret_header(it->string))
+		if (!agent_header_secret(it->string))
 			continue;
 		cJSON *sh = cJSON_GetObjectItemCaseSensitive(sec, "headers");
 		if (!sh)

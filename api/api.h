@@ -124,6 +124,9 @@ int api_agents_list(struct req *r);
 int api_agents_get(struct req *r);
 int api_agents_update(struct req *r);
 int api_agents_delete(struct req *r);
+/* 1 if an http header of this name carries a credential, and so is sealed as a secret
+ * (the dashboard never echoes such a header back into a form). */
+int agent_header_secret(const char *name);
 
 /* ---- stats.c: execution statistics for the dashboard ---- */
 int api_executions_stats(struct req *r);
@@ -142,6 +145,8 @@ char *api_cursor_encode(struct req *r, int64_t ms, const char *id);
 int api_cursor_decode(struct req *r, const char *s, int64_t *ms, char *id, size_t size);
 /* ?name= as epoch ms or RFC 3339: 0 set, 1 absent, <0 (400) invalid. */
 int api_query_time(struct req *r, const char *name, int64_t *out);
+/* "2025-01-31T10:42:00[.123]Z" or with "+01:00"/"-05:30" as epoch ms; 0 on success. */
+int api_parse_time(const char *s, int64_t *ms);
 /* RFC 3339 UTC with milliseconds; api_add_time adds null for 0. */
 void api_format_time(int64_t ms, char *out, size_t size);
 void api_add_time(struct cJSON *obj, const char *key, int64_t ms);

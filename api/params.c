@@ -104,8 +104,7 @@ static int digits(const char **p, int n)
 	return v;
 }
 
-/* "2025-01-31T10:42:00[.123]Z" or with "+01:00"/"-05:30"; 0 on success. */
-static int parse_rfc3339(const char *s, int64_t *ms)
+int api_parse_time(const char *s, int64_t *ms)
 {
 	struct tm tm = { 0 };
 	int frac = 0, scale = 1000, off = 0;
@@ -146,7 +145,7 @@ int api_query_time(struct req *r, const char *name, int64_t *out)
 	const char *s = req_query(r, name);
 	if (!s || !*s) /* "?since=" (an empty form field) is no bound */
 		return 1;
-	if ((!str_to_i64(s, out) && *out >= 0) || !parse_rfc3339(s, out))
+	if ((!str_to_i64(s, out) && *out >= 0) || !api_parse_time(s, out))
 		return 0;
 	return req_fail(r, ERR_INVALID, "invalid_field", name,
 			"'%s' must be epoch milliseconds or an RFC 3339 time", name);

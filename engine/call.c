@@ -114,6 +114,7 @@ static void breaker_record(struct engine *en, struct agent_call *c)
 	int64_t now = now_ms();
 	pthread_mutex_lock(&en->agents_mu);
 	struct agent_rt *rt = agent_rt_get(en, c->agent_id);
+	agent_stats_call(rt, c, c->failed ? OUTCOME_FAILED : OUTCOME_SUCCEEDED);
 	if (c->trial) {
 		rt->trial = 0;
 		c->trial = 0;
@@ -259,6 +260,9 @@ static void call_attempt(struct agent_call *c)
 			       (long long)(en->cfg.breaker_open_ms / 1000));
 	}
 	if (open) {
+		pthread_mutex_lock(&en->agents_mu);
+		agent_stats_call(rt, c, OUTCOME_CIRCUIT_OPEN);
+		pthread_mutex_unlock(&en->agents_mu);
 		call_log(c, "circuit_open");
 		c->timer.fn = fastfail_fire;
 		c->state = CALL_DONE;

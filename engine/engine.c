@@ -102,6 +102,7 @@ void engine_free(struct engine *en)
 		while (en->agents[b]) {
 			struct agent_rt *a = en->agents[b];
 			en->agents[b] = a->next;
+			free(a->stats);
 			free(a);
 		}
 	ws_links_free(en);
@@ -155,7 +156,7 @@ int engine_agent_test(struct engine *en, const struct agent_spec *a, const char 
 	struct run_request rq = { .execution_id = exec_id, .pattern_name = "agent-test",
 				  .version = 1, .pattern = p, .input = data,
 				  .agents = &one, .agent_count = 1,
-				  .timeout_ms = a->timeout_ms + 5000 };
+				  .timeout_ms = a->timeout_ms + 5000, .test = 1 };
 	ret = engine_run_wait(en, &rq, &outcome, e);
 	if (ret < 0)
 		goto out;
@@ -284,10 +285,17 @@ int engine_agent_health(struct engine *en, const struct agent_spec *a, int do_pr
 {
 	(void)e;
 	cJSON *o = cJSON_CreateObject(), *pr = NULL;
+	struct agent_stats *snap = NULL;
 	if (do_probe && (a->kind == AGENT_HTTP || a->kind == AGENT_OPENAI))
 		pr = probe(en, a);
 	pthread_mutex_lock(&en->agents_mu);
 	struct agent_rt *rt = agent_rt_get(en, a->id);
+	if (pr)
+		agent_stats_probe(rt, pr);
+	if (rt->stats) { /* the figures are computed outside the lock */
+		snap = xmalloc(sizeof(*snap));
+		*snap = *rt->stats;
+	}
 	const char *status = "unknown";
 	int64_t since = -1;
 	int ws_connected = a->kind == AGENT_WS && ws_link_state(en, a->id, &since);
@@ -325,6 +333,8 @@ int engine_agent_health(struct engine *en, const struct agent_spec *a, int do_pr
 		cJSON_AddNullToObject(o, "mean_confidence");
 	pthread_mutex_unlock(&en->agents_mu);
 	cJSON_AddItemToObject(o, "probe", pr ? pr : cJSON_CreateNull());
+	agent_stats_json(snap, o);
+	free(snap);
 	if (a->kind == AGENT_WS) {
 		cJSON_AddBoolToObject(o, "connected", ws_connected);
 		if (since >= 0)

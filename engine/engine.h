@@ -487,6 +487,7 @@ struct run_request {
 	const cJSON *resume;
 	int64_t seq_base; /* events continue after this sequence number */
 	const char *runner; /* who runs it (a worker's name), in the start event; may be NULL */
+	int test; /* an agent test call, not an execution: its calls are marked so */
 };
 
 /* Cancel the run of execution_id if this engine runs it (any thread): it ends
@@ -510,7 +511,10 @@ int engine_run_wait(struct engine *en, const struct run_request *rq, cJSON **out
 int engine_agent_test(struct engine *en, const struct agent_spec *a, const char *task,
 		      const cJSON *data, cJSON **out, struct err *e);
 /* {status, circuit: {state, failures, successes, opened_at}, inflight, last_error,
- *  probe: {ok, latency_ms, error} | null}; probe: 1 to probe http/openai now. */
+ *  probe: {ok, latency_ms, error} | null, calls: {window, succeeded, failed, success_rate,
+ *  latency_ms: {p50, p95, mean}, since}, recent_calls: [{at, execution_id, node_id, test,
+ *  status, latency_ms, error}], probes: [{at, ok, latency_ms, error}]}; probe: 1 to probe
+ *  http/openai now. The figures are this process's: its last attempts and probes. */
 int engine_agent_health(struct engine *en, const struct agent_spec *a, int probe, cJSON **out,
 			struct err *e);
 /* ---- connected ws agents (agents/ws.c): the server's WebSocket side calls these ---- */

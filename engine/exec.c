@@ -595,6 +595,7 @@ static int run_start(struct engine *en, const struct run_request *rq,
 	r->resume = rq->resume ? cJSON_Duplicate(rq->resume, 1) : NULL;
 	str_copy(r->runner, sizeof(r->runner), rq->runner ? rq->runner : "");
 	r->seq = rq->seq_base > 0 ? rq->seq_base : 0;
+	r->test = rq->test;
 	registry_add(r);
 	loop_post(l, run_begin, r);
 	return 0;

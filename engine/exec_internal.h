@@ -66,8 +66,55 @@ struct agent_rt {
 	char last_error[200];
 	int64_t last_ok_at, last_fail_at;
 	struct agent_call *wait_head, *wait_tail; /* calls waiting for a slot */
+	struct agent_stats *stats; /* recent calls and probes; NULL until the first (free()) */
 	struct agent_rt *next;
 };
+
+/* ---- recent calls and probes of an agent (agent_stats.c), under engine.agents_mu ---- */
+
+#define AGENT_SAMPLES 200 /* attempts behind the success rate and latency figures */
+#define AGENT_RECENT 10   /* attempts kept in detail */
+#define AGENT_PROBES 20
+
+enum call_outcome { OUTCOME_SUCCEEDED = 0, OUTCOME_FAILED, OUTCOME_CIRCUIT_OPEN };
+
+struct agent_sample {
+	int64_t at; /* wall ms */
+	int32_t latency_ms;
+	uint8_t outcome; /* enum call_outcome */
+};
+
+struct agent_recent {
+	struct agent_sample s;
+	uint8_t test; /* a /test call, not an execution */
+	char execution_id[UUID_STR_LEN];
+	char node_id[65];
+	char error[160];
+};
+
+struct agent_probe {
+	int64_t at;
+	int32_t latency_ms;
+	uint8_t ok;
+	char error[120];
+};
+
+/* Rings, newest at [head - 1]; flat, so a snapshot is a struct copy. */
+struct agent_stats {
+	struct agent_sample samples[AGENT_SAMPLES];
+	struct agent_recent recent[AGENT_RECENT];
+	struct agent_probe probes[AGENT_PROBES];
+	unsigned samples_n, samples_head, recent_n, recent_head, probes_n, probes_head;
+};
+
+/* Record one finished attempt of c (or its fast failure on an open circuit). */
+void agent_stats_call(struct agent_rt *rt, const struct agent_call *c, enum call_outcome o);
+/* Record one health probe's answer ({ok, latency_ms, error}). */
+void agent_stats_probe(struct agent_rt *rt, const cJSON *probe);
+/* Outside the lock: o.calls {window, succeeded, failed, success_rate, latency_ms {p50, p95,
+ * mean}, since}, o.recent_calls [newest first] and o.probes [newest first], from a snapshot
+ * (NULL: nothing seen yet). */
+void agent_stats_json(const struct agent_stats *s, cJSON *o);
 
 #define AGENT_RT_BUCKETS 256
 
@@ -180,6 +227,7 @@ struct run {
 	int depth;
 	int owns_pattern;
 	int advancing;
+	int test; /* run_request.test (top-level runs) */
 };
 
 /* Node types call these exactly once per node (node_wait may precede one). */

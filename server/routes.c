@@ -111,7 +111,23 @@ const struct route routes[] = {
 
 	/* ---- pages: patterns (web/patterns.c) ---- */
 
-	/* ---- pages: agents (web/agents.c) ---- */
+	/* ---- pages: agents (web/agents.c, web/agent_form.c) ---- */
+	{ "GET", "/agents", PUBLIC, BODY_NONE, web_agents_page, "Agents page (signed in)", "pages",
+	  0 },
+	{ "POST", "/agents", PUBLIC, BODY_FORM, web_agent_create, "Register an agent (form)",
+	  "pages", 0 },
+	{ "GET", "/agents/new", PUBLIC, BODY_NONE, web_agent_new_page,
+	  "Agent registration form (signed in)", "pages", 0 },
+	{ "GET", "/agents/{id}", PUBLIC, BODY_NONE, web_agent_page, "Agent page (signed in)",
+	  "pages", 0 },
+	{ "GET", "/agents/{id}/edit", PUBLIC, BODY_NONE, web_agent_edit_page,
+	  "Agent edit form (signed in)", "pages", 0 },
+	{ "POST", "/agents/{id}/edit", PUBLIC, BODY_FORM, web_agent_update,
+	  "Change an agent (form)", "pages", 0 },
+	{ "POST", "/agents/{id}/test", PUBLIC, BODY_FORM, web_agent_test,
+	  "Call an agent once and show its answer (form)", "pages", 0 },
+	{ "POST", "/agents/{id}/delete", PUBLIC, BODY_FORM, web_agent_delete,
+	  "Delete an agent (form)", "pages", 0 },
 
 	/* ---- pages: members, invitations, settings (web/members.c, web/settings.c) ---- */
 	{ "GET", "/members", PUBLIC, BODY_NONE, web_members_page,

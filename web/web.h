@@ -31,7 +31,27 @@ int web_execution_retry(struct req *r);
 int web_execution_approve(struct req *r);
 /* pages: patterns (web/patterns.c) */
 
-/* pages: agents (web/agents.c) */
+/* pages: agents (web/agents.c, web/agent_form.c) */
+int web_agents_page(struct req *r);
+int web_agent_page(struct req *r);
+int web_agent_test(struct req *r);
+int web_agent_delete(struct req *r);
+int web_agent_new_page(struct req *r);
+int web_agent_create(struct req *r);
+int web_agent_edit_page(struct req *r);
+int web_agent_update(struct req *r);
+/* Shared by the two files: "Built-in", "HTTP", ... for a kind. */
+const char *web_agent_kind_label(const char *kind);
+/* "/agents/<param 0>" when it looks like an id, else "/agents" (for redirects). */
+const char *web_agent_url(struct req *r);
+/* Render the agent a (the API's JSON) on its page with ctx (the shell's, taken; it may
+ * hold test or connect_token already) and status. */
+int web_agent_render(struct req *r, cJSON *ctx, const cJSON *a, int status);
+/* The page's agent (param 0) through the API into *a; when it is none of this
+ * workspace's, a 404 page in the shell is made and *a is NULL. ctx is taken unless *a. */
+int web_agent_load(struct req *r, cJSON *ctx, cJSON **a);
+/* ctx.form: the empty create form, for the list's empty state. */
+void web_agent_form_new(struct req *r, cJSON *ctx);
 
 /* pages: members, invitations, settings (web/members.c, web/settings.c) */
 int web_members_page(struct req *r);

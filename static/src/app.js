@@ -2,6 +2,7 @@
 // Every page works without it; with it: htmx for partial updates, a theme toggle that
 // persists, and live pages that follow an execution's events.
 import htmx from 'htmx.org';
+import './agents.js';
 
 window.htmx = htmx;
 

@@ -43,10 +43,13 @@ static const char sql_latest[] =
 static const char sql_version_get[] = "SELECT " VERSION_COLS VERSION_FROM "AND v.version = ?";
 static const char sql_versions_list[] =
 	"SELECT " VERSION_COLS VERSION_FROM "AND v.version < ? ORDER BY v.version DESC LIMIT ?";
+/* ordered by created_at alone, which executions_pattern_idx (tenant_id, pattern_id,
+ * created_at) gives as is: with an id tie-break SQLite, before ANALYZE, walks
+ * executions_list_idx instead, the whole workspace for a rarely run pattern */
 static const char sql_runs[] =
 	"SELECT id, status, pattern_version, confidence, created_at, started_at, finished_at "
 	"FROM executions WHERE tenant_id = ? AND pattern_id = ? AND workspace_id = ? "
-	"ORDER BY created_at DESC, id DESC LIMIT ?";
+	"ORDER BY created_at DESC LIMIT ?";
 static const char sql_delete[] =
 	"DELETE FROM patterns WHERE tenant_id = ? AND workspace_id = ? AND id = ?";
 

@@ -176,6 +176,16 @@ cJSON *pattern_version_json(const struct pattern_version_row *v, int with_defini
 	cJSON_AddStringToObject(j, "pattern_id", v->pattern_id);
 	cJSON_AddNumberToObject(j, "version", (double)v->version);
 	cJSON_AddStringToObject(j, "message", v->message);
+	if (v->created_by[0]) { /* who saved it; the name goes with the account */
+		cJSON *by = cJSON_AddObjectToObject(j, "created_by");
+		cJSON_AddStringToObject(by, "id", v->created_by);
+		if (v->author[0])
+			cJSON_AddStringToObject(by, "name", v->author);
+		else
+			cJSON_AddNullToObject(by, "name");
+	} else {
+		cJSON_AddNullToObject(j, "created_by");
+	}
 	if (with_definition) {
 		def = v->definition ? cJSON_Parse(v->definition) : NULL;
 		cJSON_AddItemToObject(j, "definition", def ? def : cJSON_CreateNull());

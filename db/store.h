@@ -501,10 +501,11 @@ struct pattern_row {
 	int64_t latest_version, created_at, updated_at;
 };
 
-/* One immutable version; definition is heap (release it). */
+/* One immutable version; definition is heap (release it). created_by is the user who
+ * saved it ("" when unknown) and author that user's name ("" when the account is gone). */
 struct pattern_version_row {
-	char id[UUID_STR_LEN], pattern_id[UUID_STR_LEN];
-	char message[PATTERN_MSG_MAX + 1];
+	char id[UUID_STR_LEN], pattern_id[UUID_STR_LEN], created_by[UUID_STR_LEN];
+	char message[PATTERN_MSG_MAX + 1], author[256];
 	char *definition;
 	int64_t version, created_at;
 };
@@ -539,6 +540,19 @@ int store_pattern_versions_list(struct db *db, const char *tenant_id,
 				const struct pattern_row *p, int64_t before_version,
 				struct pattern_version_row *items, int max, int *count,
 				struct err *e);
+/* One execution of a pattern, as a list of its recent runs shows it. */
+struct pattern_run_row {
+	char id[UUID_STR_LEN], status[24];
+	int64_t version, created_at, started_at, finished_at;
+	double confidence;
+	int has_confidence;
+};
+/* The newest executions of pattern_id (of this tenant and workspace), newest first, up to
+ * max: a seek on the (tenant, pattern, created_at) index however many other executions
+ * the workspace holds. */
+int store_pattern_runs(struct db *db, const char *tenant_id, const char *workspace_id,
+		       const char *pattern_id, struct pattern_run_row *items, int max, int *count,
+		       struct err *e);
 /* Caller's write transaction: deletes (versions cascade) and releases one
  * "patterns" unit. */
 int store_pattern_delete(struct db *db, const char *tenant_id, const struct pattern_row *p,

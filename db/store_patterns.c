@@ -15,10 +15,12 @@
 #define PATTERN_COLS                                                                       \
 	"id, workspace_id, name, description, latest_version, created_at, updated_at "
 #define VERSION_COLS                                                                       \
-	"v.id, v.pattern_id, v.version, v.definition, v.message, v.created_at "
+	"v.id, v.pattern_id, v.version, v.definition, v.message, v.created_at, v.created_by, " \
+	"u.name "
 #define VERSION_FROM                                                                       \
 	"FROM pattern_versions v JOIN patterns p ON p.tenant_id = v.tenant_id AND "       \
-	"p.id = v.pattern_id WHERE p.tenant_id = ? AND p.workspace_id = ? AND p.id = ? "
+	"p.id = v.pattern_id LEFT JOIN users u ON u.id = v.created_by "                     \
+	"WHERE p.tenant_id = ? AND p.workspace_id = ? AND p.id = ? "
 
 static const char sql_insert[] =
 	"INSERT INTO patterns (id, tenant_id, workspace_id, name, description, latest_version, "
@@ -41,6 +43,13 @@ static const char sql_latest[] =
 static const char sql_version_get[] = "SELECT " VERSION_COLS VERSION_FROM "AND v.version = ?";
 static const char sql_versions_list[] =
 	"SELECT " VERSION_COLS VERSION_FROM "AND v.version < ? ORDER BY v.version DESC LIMIT ?";
+/* ordered by created_at alone, which executions_pattern_idx (tenant_id, pattern_id,
+ * created_at) gives as is: with an id tie-break SQLite, before ANALYZE, walks
+ * executions_list_idx instead, the whole workspace for a rarely run pattern */
+static const char sql_runs[] =
+	"SELECT id, status, pattern_version, confidence, created_at, started_at, finished_at "
+	"FROM executions WHERE tenant_id = ? AND pattern_id = ? AND workspace_id = ? "
+	"ORDER BY created_at DESC LIMIT ?";
 static const char sql_delete[] =
 	"DELETE FROM patterns WHERE tenant_id = ? AND workspace_id = ? AND id = ?";
 
@@ -71,6 +80,8 @@ static void version_row(struct db_stmt *st, struct pattern_version_row *v)
 	v->definition = xstrdup(db_column_text(st, 3) ? db_column_text(st, 3) : "{}");
 	db_column_copy(st, 4, v->message, sizeof(v->message));
 	v->created_at = db_column_int64(st, 5);
+	db_column_copy(st, 6, v->created_by, sizeof(v->created_by));
+	db_column_copy(st, 7, v->author, sizeof(v->author));
 }
 
 static int bound(int rc, struct err *e)
@@ -104,7 +115,7 @@ int store_pattern_create(struct db *db, const char *tenant_id, const struct patt
 					 now, now),
 				e);
 	if (!rc)
-		rc = db_execf(db, e, NULL, sql_insert_version, "sssissii", vid, tenant_id, out->id,
+		rc = db_execf(db, e, NULL, sql_insert_version, "sssisssi", vid, tenant_id, out->id,
 			      (int64_t)1, definition, "", created_by, now);
 	return rc;
 }
@@ -171,10 +182,20 @@ int store_pattern_add_version(struct db *db, const char *tenant_id, const struct
 	uuid_v7(out->id);
 	str_copy(out->pattern_id, sizeof(out->pattern_id), p->id);
 	str_copy(out->message, sizeof(out->message), message ? message : "");
+	str_copy(out->created_by, sizeof(out->created_by), created_by ? created_by : "");
 	out->definition = xstrdup(definition);
 	out->version = version;
 	out->created_at = now;
-	return db_execf(db, e, NULL, sql_insert_version, "sssissii", out->id, tenant_id, p->id,
+	if (created_by)
+		rc = db_query_text(db, e, out->author, sizeof(out->author),
+				   "SELECT name FROM users WHERE id = ?", "s", created_by);
+	if (rc == ERR_NOT_FOUND) { /* the account is gone */
+		err_clear(e);
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	return db_execf(db, e, NULL, sql_insert_version, "sssisssi", out->id, tenant_id, p->id,
 			version, definition, out->message, created_by, now);
 }
 
@@ -212,6 +233,31 @@ int store_pattern_versions_list(struct db *db, const char *tenant_id,
 			   e);
 	while (!rc && *count < max && (rc = db_step(st, e)) == DB_ROW) {
 		version_row(st, &items[(*count)++]);
+		rc = 0;
+	}
+	db_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+int store_pattern_runs(struct db *db, const char *tenant_id, const char *workspace_id,
+		       const char *pattern_id, struct pattern_run_row *items, int max, int *count,
+		       struct err *e)
+{
+	struct db_stmt *st = NULL;
+	int rc = db_prepare_bindf(db, e, &st, sql_runs, "sssi", tenant_id, pattern_id,
+				  workspace_id, (int64_t)max);
+	*count = 0;
+	while (!rc && *count < max && (rc = db_step(st, e)) == DB_ROW) {
+		struct pattern_run_row *x = &items[(*count)++];
+		memset(x, 0, sizeof(*x));
+		db_column_copy(st, 0, x->id, sizeof(x->id));
+		db_column_copy(st, 1, x->status, sizeof(x->status));
+		x->version = db_column_int64(st, 2);
+		x->has_confidence = !db_column_is_null(st, 3);
+		x->confidence = x->has_confidence ? db_column_double(st, 3) : 0;
+		x->created_at = db_column_int64(st, 4);
+		x->started_at = db_column_int64(st, 5);
+		x->finished_at = db_column_int64(st, 6);
 		rc = 0;
 	}
 	db_finalize(st);

@@ -110,6 +110,25 @@ const struct route routes[] = {
 	  "Decide a waiting approval (form)", "pages", 0 },
 
 	/* ---- pages: patterns (web/patterns.c) ---- */
+	/* before /patterns/{id}: "library" and "import" are reserved pattern names */
+	{ "GET", "/patterns", PUBLIC, BODY_NONE, web_patterns_page, "Patterns page (signed in)",
+	  "pages", 0 },
+	{ "GET", "/patterns/library", PUBLIC, BODY_NONE, web_patterns_library_page,
+	  "New pattern page: the built-in library and import (signed in)", "pages", 0 },
+	{ "POST", "/patterns/library/{name}/clone", PUBLIC, BODY_FORM, web_pattern_clone,
+	  "Clone a built-in pattern (form)", "pages", 0 },
+	{ "POST", "/patterns/import", PUBLIC, BODY_FORM, web_pattern_import,
+	  "Import a YAML or JSON pattern (form)", "pages", 0 },
+	{ "GET", "/patterns/{id}", PUBLIC, BODY_NONE, web_pattern_page,
+	  "Pattern page (signed in)", "pages", 0 },
+	{ "POST", "/patterns/{id}/delete", PUBLIC, BODY_FORM, web_pattern_delete,
+	  "Delete a pattern (form)", "pages", 0 },
+	{ "GET", "/patterns/{id}/run", PUBLIC, BODY_NONE, web_pattern_run_page,
+	  "Run form of a pattern (signed in)", "pages", 0 },
+	{ "POST", "/patterns/{id}/run", PUBLIC, BODY_FORM, web_pattern_run,
+	  "Submit an execution from the run form (form)", "pages", 0 },
+	{ "GET", "/patterns/{id}/versions/diff", PUBLIC, BODY_NONE, web_pattern_diff_page,
+	  "Two versions of a pattern side by side (signed in)", "pages", 0 },
 
 	/* ---- pages: agents (web/agents.c, web/agent_form.c) ---- */
 	{ "GET", "/agents", PUBLIC, BODY_NONE, web_agents_page, "Agents page (signed in)", "pages",

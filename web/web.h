@@ -29,7 +29,16 @@ int web_execution_page(struct req *r);
 int web_execution_cancel(struct req *r);
 int web_execution_retry(struct req *r);
 int web_execution_approve(struct req *r);
-/* pages: patterns (web/patterns.c) */
+/* pages: patterns (web/patterns.c, pattern_new.c, pattern_run.c, pattern_diff.c) */
+int web_patterns_page(struct req *r);
+int web_patterns_library_page(struct req *r);
+int web_pattern_clone(struct req *r);
+int web_pattern_import(struct req *r);
+int web_pattern_page(struct req *r);
+int web_pattern_delete(struct req *r);
+int web_pattern_run_page(struct req *r);
+int web_pattern_run(struct req *r);
+int web_pattern_diff_page(struct req *r);
 
 /* pages: agents (web/agents.c, web/agent_form.c) */
 int web_agents_page(struct req *r);

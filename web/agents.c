@@ -183,6 +183,21 @@ static void add_health(cJSON *o, const cJSON *a, const cJSON *h)
 	}
 }
 
+const char *web_agent_state(struct req *r, const cJSON *a)
+{
+	static const char *const states[] = { "healthy", "degraded", "down", "unknown",
+					      "disabled" };
+	cJSON *o = cJSON_CreateObject(), *h = runtime(r, a);
+	const char *state = "unknown";
+	add_health(o, a, h);
+	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
+		if (!strcmp(jstr(get(o, "health"), "state"), states[i]))
+			state = states[i];
+	cJSON_Delete(h);
+	cJSON_Delete(o);
+	return state;
+}
+
 static cJSON *add_circuit(cJSON *o, const cJSON *a)
 {
 	const char *state = jstr(get(a, "circuit"), "state");

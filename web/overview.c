@@ -152,27 +152,36 @@ static void kpis(cJSON *ctx, const struct exec_stats *s, int64_t now, int health
 		 (long long)s->by_status[EXEC_WAITING_APPROVAL]);
 	kpi(list, "kpi-queue", "Queue", v, h);
 	snprintf(v, sizeof(v), "%d / %d", healthy, agents);
-	snprintf(h, sizeof(h), "%d unhealthy, %d not probed", unhealthy, agents - healthy - unhealthy);
+	snprintf(h, sizeof(h), "%d degraded or down, %d not checked yet", unhealthy,
+		 agents - healthy - unhealthy);
 	kpi(list, "kpi-agents", "Agents healthy", v, agents ? h : "no agents yet");
 }
 
-/* Agents of the workspace, and how many are healthy (the first AGENTS_MAX). */
-static int agent_health(struct req *r, struct db *db, int *healthy, int *total, int *unhealthy)
+/* The workspace's agents (the first AGENTS_MAX) by the agents page's states: healthy, and
+ * degraded or down ("unhealthy"); the rest are unknown or disabled. */
+static int agent_health(struct req *r, int *healthy, int *total, int *unhealthy)
 {
-	struct agent_row *items = xcalloc(AGENTS_MAX, sizeof(*items));
-	struct agent_filter all = { NULL, NULL, NULL };
-	int n = 0;
-	int rc = store_agents_list(db, r->auth.tenant_id, r->auth.workspace_id, &all, 0, NULL,
-				   items, AGENTS_MAX, &n, &r->err);
+	const char *page_query = r->query, *cursor = NULL;
+	int rc = 0;
 	*healthy = *total = *unhealthy = 0;
-	for (int i = 0; !rc && i < n; i++) {
-		(*total)++;
-		*healthy += !strcmp(items[i].status, "healthy");
-		*unhealthy += !strcmp(items[i].status, "unhealthy");
-	}
-	for (int i = 0; i < n; i++)
-		store_agent_release(&items[i]);
-	free(items);
+	do {
+		cJSON *answer = NULL;
+		const cJSON *a;
+		r->query = cursor ? arena_printf(r->arena, "limit=100&cursor=%s", cursor) :
+				    "limit=100";
+		rc = web_api_call(r, "GET", "/api/v1/agents", NULL, &answer);
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(answer, "items")) {
+			const char *state = web_agent_state(r, a);
+			(*total)++;
+			*healthy += !strcmp(state, "healthy");
+			*unhealthy += !strcmp(state, "degraded") || !strcmp(state, "down");
+		}
+		const char *next = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(answer, "next_cursor"));
+		cursor = next ? arena_strdup(r->arena, next) : NULL;
+		cJSON_Delete(answer);
+	} while (!rc && cursor && *total < AGENTS_MAX);
+	r->query = page_query;
 	return rc;
 }
 
@@ -190,7 +199,7 @@ int web_home(struct req *r)
 	if (r->auth.workspace_id[0] &&
 	    ((rc = store_execution_stats(db, r->auth.tenant_id, r->auth.workspace_id, &f, &s,
 					 &r->err)) ||
-	     (rc = agent_health(r, db, &healthy, &agents, &unhealthy)))) {
+	     (rc = agent_health(r, &healthy, &agents, &unhealthy)))) {
 		exec_stats_release(&s);
 		cJSON_Delete(ctx);
 		return rc;

@@ -51,6 +51,9 @@ int web_agent_edit_page(struct req *r);
 int web_agent_update(struct req *r);
 /* Shared by the two files: "Built-in", "HTTP", ... for a kind. */
 const char *web_agent_kind_label(const char *kind);
+/* An agent's state as the agents page says it (healthy, degraded, down, unknown, disabled),
+ * from the API's JSON of it and the engine's figures. */
+const char *web_agent_state(struct req *r, const cJSON *agent);
 /* "/agents/<param 0>" when it looks like an id, else "/agents" (for redirects). */
 const char *web_agent_url(struct req *r);
 /* Render the agent a (the API's JSON) on its page with ctx (the shell's, taken; it may

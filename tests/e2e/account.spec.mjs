@@ -2,18 +2,9 @@
 // holds, a viewer neither sees nor opens it, sessions can be ended from another browser, and
 // a password change ends every session.
 import { test, expect } from './fixtures.mjs';
+import { noHorizontalScroll, signIn } from './helpers.mjs';
 import { post, setupOwner, strongPassword } from '../api/helpers/server.mjs';
 import { inviteMember } from '../api/helpers/roles.mjs';
-
-async function signIn(page, who) {
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(who.email);
-	await page.locator('input[name="password"]').fill(who.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
-	await expect(page).toHaveURL(/\/$/);
-}
-
-const noHorizontalScroll = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
 test('audit log: entries, filters, pages and exports', async ({ page, server }, testInfo) => {
 	const dialogs = [];

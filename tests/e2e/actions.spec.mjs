@@ -2,16 +2,9 @@
 // so they work with JavaScript off; the API's own handlers answer them (a viewer sees none of
 // them, and a forced post is refused and changes nothing).
 import { test, expect } from './fixtures.mjs';
+import { signIn } from './helpers.mjs';
 import { post, request, setupOwner } from '../api/helpers/server.mjs';
 import { inviteMember } from '../api/helpers/roles.mjs';
-
-async function signIn(page, who) {
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(who.email);
-	await page.locator('input[name="password"]').fill(who.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
-	await expect(page).toHaveURL(/\/$/);
-}
 
 // An owner's token, a constant agent and a pattern "gated": in -> ask -> approval -> out, and
 // "slow": one agent call of 20 s.

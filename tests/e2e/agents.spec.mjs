@@ -5,8 +5,8 @@
 // gets no controls; axe finds nothing serious in light and dark; 375 px never scrolls
 // sideways. Servers run with the test agents' loopback allowed, a 2-failure breaker and a
 // 300 ms health prober, so every state is reached in bounded time.
-import AxeBuilder from '@axe-core/playwright';
 import { test, expect } from './fixtures.mjs';
+import { noHorizontalScroll, seriousViolations, signIn } from './helpers.mjs';
 import { request, setupOwner } from '../api/helpers/server.mjs';
 import { startHttpAgent } from '../agents/agents.mjs';
 import { inviteMember, login } from '../api/helpers/roles.mjs';
@@ -16,14 +16,6 @@ test.use({
 });
 
 const HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>';
-
-async function signIn(page, who) {
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(who.email);
-	await page.locator('input[name="password"]').fill(who.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
-	await expect(page).toHaveURL(/\/$/);
-}
 
 async function ownerApi(server, owner) {
 	const l = await login(server, owner.email, owner.password);
@@ -43,18 +35,6 @@ function watch(page) {
 		if (m.type() === 'error' && !/status of 4(00|09)/.test(m.text())) seen.push(`console: ${m.text()}`);
 	});
 	return seen;
-}
-
-async function noSideScroll(page, what) {
-	const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }));
-	expect(sw, `${what} scrolls sideways at ${iw} px`).toBeLessThanOrEqual(iw);
-}
-
-async function seriousViolations(page) {
-	const r = await new AxeBuilder({ page }).analyze();
-	return r.violations
-		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-		.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 // Fills and submits the registration form for a builtin constant agent.
@@ -150,7 +130,7 @@ test('register a constant agent through the form, see it healthy, test-call it',
 	await page.setViewportSize({ width: 375, height: 800 });
 	for (const p of ['/agents', await row.locator('a').getAttribute('href'), '/agents/new']) {
 		await page.goto(p);
-		await noSideScroll(page, p);
+		await noHorizontalScroll(page, p);
 	}
 	await page.screenshot({ path: testInfo.outputPath('agent-new-375.png'), fullPage: true });
 	expect(problems).toEqual([]);
@@ -275,7 +255,7 @@ test('an http agent that dies goes down, with an open circuit after failed calls
 		await page.screenshot({ path: testInfo.outputPath('agent-down.png'), fullPage: true });
 		// long URLs and errors wrap: nothing scrolls sideways at 375 px
 		await page.setViewportSize({ width: 375, height: 800 });
-		await noSideScroll(page, 'a down http agent');
+		await noHorizontalScroll(page, 'a down http agent');
 		await page.screenshot({ path: testInfo.outputPath('agent-down-375.png'), fullPage: true });
 		await page.setViewportSize({ width: 1280, height: 720 });
 

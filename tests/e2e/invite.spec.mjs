@@ -4,21 +4,12 @@
 // dashboard's members page comes with the dashboard).
 import { test, expect } from './fixtures.mjs';
 import { post, strongPassword } from '../api/helpers/server.mjs';
+import { setUpInBrowser, signIn } from './helpers.mjs';
 
 test('owner sets up, signs in and invites a colleague who accepts', async ({ page, browser, server }, testInfo) => {
 	const owner = { email: 'olga@example.com', password: strongPassword() };
-	await page.goto(`/setup?token=${encodeURIComponent(server.setupToken)}`);
-	await page.locator('input[name="tenant_name"]').fill('Invite Flow Inc');
-	await page.locator('input[name="name"]').fill('Olga Owner');
-	await page.locator('input[name="email"]').fill(owner.email);
-	await page.locator('input[name="password"]').fill(owner.password);
-	await page.getByRole('button', { name: /create owner/i }).click();
-	await expect(page).toHaveURL(/\/login\?setup=done$/);
-
-	await page.locator('input[name="email"]').fill(owner.email);
-	await page.locator('input[name="password"]').fill(owner.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
-	await expect(page).toHaveURL(/\/$/);
+	await setUpInBrowser(page, server, { tenant: 'Invite Flow Inc', name: 'Olga Owner', ...owner });
+	await signIn(page, owner);
 	await expect(page.locator('#role')).toHaveText('owner');
 	await page.screenshot({ path: testInfo.outputPath('home-owner.png'), fullPage: true });
 

@@ -2,6 +2,7 @@
 // with every user-supplied text rendered as text (a hostile tenant name opens no dialog),
 // and a layout with no horizontal scroll at 375 px.
 import { test, expect } from './fixtures.mjs';
+import { signIn } from './helpers.mjs';
 import { post, request, setupOwner } from '../api/helpers/server.mjs';
 
 const HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>';
@@ -28,13 +29,6 @@ async function agentAndPattern(server, owner, name, cap, config) {
 	};
 	expect((await request(server, 'POST', '/api/v1/patterns', { ...auth, json: { name, definition } })).status).toBe(201);
 	return auth;
-}
-
-async function signIn(page, owner) {
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(owner.email);
-	await page.locator('input[name="password"]').fill(owner.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
 }
 
 // A finished run's timeline: no progress bar, and the agent node "ask" shows its type, its

@@ -3,8 +3,8 @@
 // and submitted through the queue, the side-by-side versions diff; what a viewer may not
 // do is neither shown nor accepted; user-supplied text stays text; no horizontal scroll at
 // 375 px; axe finds no serious or critical violation in either theme.
-import AxeBuilder from '@axe-core/playwright';
 import { test, expect } from './fixtures.mjs';
+import { noHorizontalScroll, seriousViolations, signIn } from './helpers.mjs';
 import { post, request, setupOwner } from '../api/helpers/server.mjs';
 import { inviteMember } from '../api/helpers/roles.mjs';
 
@@ -22,14 +22,6 @@ async function ownerWithToken(server, fields) {
 
 async function api(server, auth, method, path, json) {
 	return request(server, method, path, { ...auth, ...(json === undefined ? {} : { json }) });
-}
-
-async function signInAs(page, who) {
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(who.email);
-	await page.locator('input[name="password"]').fill(who.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
-	await expect(page).toHaveURL(/\/$/);
 }
 
 // A builtin constant agent with capability cap (answering after delay_ms).
@@ -80,18 +72,6 @@ async function executions(server, auth) {
 	return r.json.items;
 }
 
-async function noHorizontalScroll(page) {
-	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-	expect(overflow, `horizontal overflow of ${page.url()}`).toBeLessThanOrEqual(0);
-}
-
-async function seriousViolations(page) {
-	const r = await new AxeBuilder({ page }).analyze();
-	return r.violations
-		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-		.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 // Submit the run form without the browser's own checks (required, min/max), as a script
 // or an old browser could: what the server answers is under test.
 async function submitUnchecked(page) {
@@ -110,7 +90,7 @@ function collectDialogs(page) {
 
 test('empty list, clone from the library, land on the pattern page', async ({ page, server }, testInfo) => {
 	const { owner } = await ownerWithToken(server);
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.getByRole('link', { name: 'Patterns', exact: true }).click();
 	await expect(page).toHaveURL(/\/patterns$/);
 	await expect(page.getByRole('heading', { name: 'No patterns yet' })).toBeVisible();
@@ -161,7 +141,7 @@ test('the run form follows the input schema and submits through the queue; the e
 	const { owner, auth } = await ownerWithToken(server);
 	await constantAgent(server, auth, 'rich', { delay_ms: 1500 });
 	await createPattern(server, auth, onePattern('rich', 'rich', RICH_INPUT));
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto('/patterns/rich/run');
 
 	const form = page.locator('#run-form');
@@ -220,7 +200,7 @@ test('a bad field comes back next to the field with every value kept, and nothin
 	const { owner, auth } = await ownerWithToken(server);
 	await constantAgent(server, auth, 'rich');
 	await createPattern(server, auth, onePattern('rich', 'rich', RICH_INPUT));
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto('/patterns/rich');
 	const form = page.locator('#run-form');
 	await form.getByLabel('topic').fill('Keep <me>');
@@ -266,7 +246,7 @@ test('a schema without properties gets one JSON field', async ({ page, server })
 	const { owner, auth } = await ownerWithToken(server);
 	await constantAgent(server, auth, 'free');
 	await createPattern(server, auth, onePattern('free', 'free', { type: 'object' }));
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto('/patterns/free/run');
 	const input = page.getByLabel('Input (JSON)');
 	await expect(input).toHaveValue('{}');
@@ -293,7 +273,7 @@ test('versions side by side: added, removed and changed lines marked, stacked at
 	const add = await api(server, auth, 'POST', `/api/v1/patterns/${p.id}/versions`, { definition: v2, message: 'Simpler, stricter' });
 	expect(add.status).toBe(201);
 
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto(`/patterns/${p.id}`);
 	await expect(page.locator('#versions tbody tr')).toHaveCount(2);
 	await expect(page.locator('#versions tbody tr').first()).toContainText('Simpler, stricter');
@@ -347,7 +327,7 @@ test('versions side by side: added, removed and changed lines marked, stacked at
 
 test('import: validation problems listed with node and path, the text kept; then a fixed document lands', async ({ page, server }, testInfo) => {
 	const { owner } = await ownerWithToken(server);
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto('/patterns/library#import');
 	const bad = [
 		'name: imported',
@@ -421,7 +401,7 @@ test('hostile text renders as text on the list, detail, run and import pages', a
 		expect(r.status).toBe(400);
 	}
 
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto('/patterns');
 	await expect(page.locator('#patterns .pat-desc')).toHaveText(`${XSS1} ${XSS2}`);
 	await page.goto(`/patterns/${p.id}`);
@@ -468,7 +448,7 @@ test('a viewer sees no Run, Clone, Import or Delete, and forced posts change not
 	await constantAgent(server, auth, 'c');
 	const p = await createPattern(server, auth, onePattern('guarded', 'c', { type: 'object', properties: { q: { type: 'string' } } }));
 	const viewer = await inviteMember(server, token, owner.tenant.id, 'viewer');
-	await signInAs(page, viewer);
+	await signIn(page, viewer);
 	await expect(page.locator('#role')).toHaveText('viewer');
 
 	await page.goto('/patterns');
@@ -515,7 +495,7 @@ test('a viewer sees no Run, Clone, Import or Delete, and forced posts change not
 test('delete from the pattern page after a confirmation', async ({ page, server }) => {
 	const { owner, auth } = await ownerWithToken(server);
 	const p = await createPattern(server, auth, onePattern('doomed', 'c', { type: 'object' }));
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	await page.goto(`/patterns/${p.id}`);
 	const asked = [];
 	page.once('dialog', (d) => {
@@ -546,7 +526,7 @@ test('narrow screens and accessibility: 375 px without horizontal scroll; axe in
 	expect((await api(server, auth, 'POST', `/api/v1/patterns/${p.id}/versions`, { definition: v2 })).status).toBe(201);
 	const run = await api(server, auth, 'POST', '/api/v1/executions?wait=10', { pattern: p.id, input: { topic: 't', level: 'low' } });
 	expect(run.json.status).toBe('succeeded');
-	await signInAs(page, owner);
+	await signIn(page, owner);
 	const pages = ['/patterns', `/patterns/${p.id}`, `/patterns/${p.id}/run`, `/patterns/${p.id}/versions/diff?from=1&to=2`, '/patterns/library'];
 	await page.setViewportSize({ width: 375, height: 800 });
 	for (const path of pages) {

@@ -3,9 +3,9 @@
 // again; what a viewer sees and what a forced POST of theirs achieves (nothing); quota bars
 // that follow real usage; hostile names rendered as text; screenshots, axe and a 375 px
 // layout for each page.
-import AxeBuilder from '@axe-core/playwright';
 import { randomBytes } from 'node:crypto';
 import { test, expect } from './fixtures.mjs';
+import { noHorizontalScroll, seriousViolations, signIn } from './helpers.mjs';
 import { post, request, setupOwner, strongPassword } from '../api/helpers/server.mjs';
 
 const SCRIPT_NAME = '<script>alert(1)</script>';
@@ -20,14 +20,6 @@ function watchDialogs(page) {
 		return d.dismiss();
 	});
 	return alerts;
-}
-
-async function signIn(page, who) {
-	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(who.email);
-	await page.locator('input[name="password"]').fill(who.password);
-	await page.getByRole('button', { name: /sign in/i }).click();
-	await expect(page).toHaveURL(/\/$/);
 }
 
 async function apiToken(server, who) {
@@ -53,17 +45,6 @@ async function addMember(server, owner, role, name) {
 	});
 	expect(acc.status).toBe(201);
 	return { email, password, name, id: acc.json.user.id };
-}
-
-async function seriousViolations(page) {
-	const r = await new AxeBuilder({ page }).analyze();
-	return r.violations
-		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-		.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-async function noHorizontalScroll(page) {
-	return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 }
 
 // A constant agent and a one-node pattern `name` over it; returns the owner's API auth.

@@ -196,7 +196,7 @@ int api_patterns_export(struct req *r)
 /* The import body as JSON text (arena): YAML is converted, JSON kept. */
 static int import_text(struct req *r, const char **text)
 {
-	const char *ct = req_header(r, "Content-Type") ? req_header(r, "Content-Type") : "";
+	const char *ct = req_body_type(r);
 	size_t n = strcspn(ct, "; ");
 	char *json = NULL;
 	int rc;

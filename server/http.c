@@ -103,6 +103,12 @@ const char *req_header(const struct req *r, const char *name)
 	return mg_get_header(r->conn, name);
 }
 
+const char *req_body_type(const struct req *r)
+{
+	const char *ct = r->body_type ? r->body_type : req_header(r, "Content-Type");
+	return ct ? ct : "";
+}
+
 static const char *lookup_var(struct req *r, const char *data, size_t len, const char *name)
 {
 	if (!data)

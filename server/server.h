@@ -124,6 +124,8 @@ struct req {
 	int nparams;
 	const char *body;
 	size_t body_len;
+	const char *body_type; /* the body's media type when not the Content-Type header's
+				* (web_api_call_raw); read it with req_body_type() */
 	cJSON *json; /* BODY_JSON routes: the parsed body (owned by the arena) */
 	char request_id[72];
 	const char *remote_ip;
@@ -147,6 +149,8 @@ typedef int (*handler_fn)(struct req *r);
 /* A pooled connection for this request, released by the dispatcher. */
 int req_db(struct req *r, struct db **out);
 const char *req_header(const struct req *r, const char *name);
+/* The body's media type: r->body_type, else the Content-Type header ("" if none). */
+const char *req_body_type(const struct req *r);
 /* Decoded query / form value, or NULL. */
 const char *req_query(struct req *r, const char *name);
 const char *req_form(struct req *r, const char *name);

@@ -59,6 +59,21 @@ int web_api_call(struct req *r, const char *method, const char *pattern, cJSON *
 	return rc;
 }
 
+int web_api_call_raw(struct req *r, const char *method, const char *pattern, const char *text,
+		     const char *media_type, cJSON **answer)
+{
+	const char *body = r->body, *type = r->body_type;
+	size_t len = r->body_len;
+	r->body = text;
+	r->body_len = strlen(text);
+	r->body_type = media_type;
+	int rc = web_api_call(r, method, pattern, NULL, answer);
+	r->body = body;
+	r->body_len = len;
+	r->body_type = type;
+	return rc;
+}
+
 void web_flash(struct req *r, const char *kind, const char *text)
 {
 	char enc[FLASH_MAX * 3 + 16], msg[FLASH_MAX + 16];

@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <civetweb.h>
 
 #include "web/web.h"
 #include "web/patterns_internal.h"
@@ -123,33 +120,12 @@ int web_pattern_clone(struct req *r)
 	return web_form_done(r, rc, to, ok[0] ? ok : NULL, "/patterns/library");
 }
 
-/*
- * The import API reads the document's format from the request's Content-Type, which
- * for this form post is the form's own. For the call, that header names the format the
- * text is in (JSON when it opens with '{', else YAML, which the converter parses) and
- * the body is the text; both are restored after. The parsed headers live in this
- * connection's request info, which no other request sees.
- */
+/* The text is JSON when it opens with '{', else YAML (the import converts it). */
 static int call_import(struct req *r, const char *text, cJSON **answer)
 {
-	struct mg_request_info *ri = (struct mg_request_info *)mg_get_request_info(r->conn);
-	const char **ct = NULL;
-	for (int i = 0; ri && i < ri->num_headers && !ct; i++)
-		if (!strcasecmp(ri->http_headers[i].name, "Content-Type"))
-			ct = &ri->http_headers[i].value;
-	*answer = NULL;
-	if (!ct) /* a form post always has one */
-		return req_fail(r, ERR_MEDIA_TYPE, NULL, NULL, "no Content-Type");
-	const char *saved_ct = *ct, *saved_body = r->body;
-	size_t saved_len = r->body_len;
-	*ct = text[strspn(text, " \t\r\n")] == '{' ? "application/json" : "application/yaml";
-	r->body = text;
-	r->body_len = strlen(text);
-	int rc = web_api_call(r, "POST", "/api/v1/patterns/import", NULL, answer);
-	*ct = saved_ct;
-	r->body = saved_body;
-	r->body_len = saved_len;
-	return rc;
+	const char *type =
+		text[strspn(text, " \t\r\n")] == '{' ? "application/json" : "application/yaml";
+	return web_api_call_raw(r, "POST", "/api/v1/patterns/import", text, type, answer);
 }
 
 /* ctx.import_error {message, problems: [{node, path, message}]} from a refusal. */

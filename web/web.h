@@ -95,6 +95,10 @@ int web_profile_session_end(struct req *r);
  * then makes its own response. */
 int web_api_call(struct req *r, const char *method, const char *pattern, cJSON *body,
 		 cJSON **answer);
+/* The same for a route that takes a raw body (an import): text, of media_type, is the
+ * body the handler reads. */
+int web_api_call_raw(struct req *r, const char *method, const char *pattern, const char *text,
+		     const char *media_type, cJSON **answer);
 /* A one-shot notice for the next page (kind "ok" or "error"). */
 void web_flash(struct req *r, const char *kind, const char *text);
 /* The notice, if one was left, as ctx.flash {text, error?}, and cleared. */

@@ -1,4 +1,5 @@
-// Browser tests: Debian's chromium, headless, one worker. Each test gets a fresh server
+// Browser tests: Debian's chromium, headless, two workers (PARALLAX_E2E_WORKERS to change).
+// Each test gets a fresh server
 // from the fixtures in e2e/fixtures.mjs (the real binary, as in the API suite).
 import { defineConfig } from '@playwright/test';
 
@@ -7,7 +8,7 @@ export default defineConfig({
 	testMatch: '**/*.spec.mjs',
 	outputDir: './e2e/test-results',
 	reporter: 'list',
-	workers: 1,
+	workers: process.env.PARALLAX_E2E_WORKERS ? Number(process.env.PARALLAX_E2E_WORKERS) : 2,
 	fullyParallel: false,
 	forbidOnly: !!process.env.CI,
 	retries: 0,

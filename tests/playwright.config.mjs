@@ -1,6 +1,6 @@
 // Browser tests: Debian's chromium, headless, two workers (PARALLAX_E2E_WORKERS to change).
-// Each test gets a fresh server
-// from the fixtures in e2e/fixtures.mjs (the real binary, as in the API suite).
+// Each test gets a fresh server from the fixtures in e2e/fixtures.mjs (the real binary, as
+// in the API suite), so tests are independent of each other.
 import { defineConfig } from '@playwright/test';
 
 export default defineConfig({

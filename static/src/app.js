@@ -106,3 +106,28 @@ document.addEventListener('submit', (e) => {
 	const form = e.target.closest('form[data-confirm]');
 	if (form && !window.confirm(form.dataset.confirm)) e.preventDefault();
 });
+
+// ---- long work shows progress: a plain form that posts marks its button busy until the next
+// page arrives (and a second click cannot post it twice); htmx forms have their own request
+// class. Disabled after the submit event, so the clicked button's name and value still go. ----
+document.addEventListener('submit', (e) => {
+	const form = e.target;
+	if (e.defaultPrevented || form.hasAttribute('hx-get') || form.hasAttribute('hx-post')) return;
+	const button = e.submitter;
+	setTimeout(() => {
+		form.setAttribute('aria-busy', 'true');
+		if (button) button.classList.add('busy');
+		for (const b of form.querySelectorAll('button[type="submit"], button:not([type])')) b.disabled = true;
+	}, 0);
+});
+// back/forward cache: a page restored from it must not keep its buttons disabled
+window.addEventListener('pageshow', (e) => {
+	if (!e.persisted) return;
+	for (const f of document.querySelectorAll('form[aria-busy="true"]')) {
+		f.removeAttribute('aria-busy');
+		for (const b of f.querySelectorAll('button')) {
+			b.disabled = false;
+			b.classList.remove('busy');
+		}
+	}
+});

@@ -118,3 +118,35 @@ test('a viewer sees no actions, and a forced post is refused', async ({ page, se
 	expect(await w.status(a)).toBe('waiting_approval');
 	await request(server, 'POST', `/api/v1/executions/${a}/cancel`, w.auth);
 });
+
+test('a form that takes a while shows its button busy, and cannot be posted twice', async ({ page, server }) => {
+	const w = await world(server);
+	// a test call of the 20 s agent would be too long: a 1.5 s one
+	const quick = await request(server, 'POST', '/api/v1/agents', {
+		...w.auth,
+		json: { name: 'takes-a-while', kind: 'builtin', capabilities: ['tw'], config: { type: 'constant', value: { ok: 3 }, confidence: 0.7, delay_ms: 1500 } },
+	});
+	expect(quick.status).toBe(201);
+	await signIn(page, w.owner);
+	await page.goto(`/agents/${quick.json.id}`);
+	await page.locator('#t-task').fill('Wait a little');
+	const posts = [];
+	page.on('request', (r) => {
+		if (r.method() === 'POST' && r.url().includes('/test')) posts.push(r.url());
+	});
+	// the button goes busy and disabled as the post leaves (read in the page, as it happens)
+	await page.evaluate(() => {
+		const b = [...document.querySelectorAll('button')].find((x) => x.textContent === 'Call takes-a-while');
+		b.form.addEventListener('submit', () => setTimeout(() => {
+			sessionStorage.setItem('busy', `${b.classList.contains('busy')} ${b.disabled}`);
+		}, 10));
+	});
+	// a double click posts once
+	await page.getByRole('button', { name: 'Call takes-a-while' }).dblclick();
+	await expect(page.locator('#test-result')).toContainText('answered', { timeout: 10000 });
+	expect(await page.evaluate(() => sessionStorage.getItem('busy'))).toBe('true true');
+	expect(posts).toHaveLength(1);
+	await expect(page.getByRole('button', { name: 'Call takes-a-while' })).toBeEnabled();
+	const health = (await request(server, 'GET', `/api/v1/agents/${quick.json.id}/health`, w.auth)).json;
+	expect(health.calls.window).toBe(1); // one call, not two
+});

@@ -157,3 +157,196 @@ test('build a pattern from scratch, validate it clean and save it', async ({ pag
 	expect(versions.json.items[0].message).toBe('weigh by expertise');
 	expect(errors).toEqual([]);
 });
+
+// The owner, signed in, with an API token and a three-node pattern "ask-once" (no positions:
+// the builder lays it out) whose description tries to end the page's JSON block.
+async function askOnce(page, server) {
+	const owner = await setupOwner(server);
+	const { auth, login } = await ownerToken(server, owner);
+	await constantAgent(server, auth, 'alpha-agent', 'alpha');
+	const p = await createPattern(server, auth, {
+		name: 'ask-once',
+		description: HOSTILE,
+		nodes: [
+			{ id: 'in', type: 'input' },
+			{ id: 'ask', type: 'agent', from: 'in', select: { capabilities: ['alpha'] }, task: 'Answer' },
+			{ id: 'out', type: 'output', from: 'ask' },
+		],
+	});
+	await signIn(page, owner);
+	return { owner, auth, login, pattern: p };
+}
+
+test('a broken edge pins the error on its node, and the list focuses the node', async ({ page, server }) => {
+	const errors = watchConsole(page);
+	const { pattern } = await askOnce(page, server);
+	// from the pattern's page
+	await page.goto(`/patterns/${pattern.id}`);
+	await page.locator('#open-builder').click();
+	await expect(page).toHaveURL(`/patterns/${pattern.id}/builder`);
+	await ready(page);
+	await expect(page.locator('#validation-state')).toHaveText('valid');
+	await expect(page.locator('#save-status')).toHaveText('v1, saved');
+	// the hostile description stayed data: it is in the YAML, and no script ran
+	await expect(page.locator('#builder-yaml')).toHaveValue(/<\/script><script>alert\(1\)<\/script>/);
+
+	// keyboard: focus the edge in -> ask, select it, delete it
+	await page.locator('.react-flow__edge[data-id="in.out->ask"]').focus();
+	await page.keyboard.press('Enter');
+	await page.keyboard.press('Delete');
+	await expect(page.locator('.react-flow__edge')).toHaveCount(1);
+	await expect(page.locator('#validation-state')).toHaveText(/problem/);
+	await expect(node(page, 'ask').locator('.pnode')).toHaveClass(/pnode-bad/);
+	await expect(node(page, 'ask').locator('.pnode-problem')).toBeVisible();
+	await expect(node(page, 'in').locator('.pnode')).not.toHaveClass(/pnode-bad/);
+	await expect(page.locator('#save-status')).toHaveText('Unsaved changes');
+
+	// the list names the node; clicking it selects and focuses the node
+	const item = page.locator('#problems li[data-node="ask"] button').first();
+	await expect(item).toBeVisible();
+	await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } }); // nothing selected
+	await expect(page.locator('#prop-node-id')).toHaveCount(0);
+	await item.click();
+	await expect(node(page, 'ask')).toBeFocused();
+	await expect(node(page, 'ask')).toHaveClass(/selected/);
+	await expect(page.locator('#prop-node-id')).toHaveValue('ask');
+
+	// mend it: connect again, and it is clean
+	await connect(page, 'in', 'out', 'ask');
+	await expect(page.locator('#validation-state')).toHaveText('valid');
+	await expect(page.locator('.pnode-bad')).toHaveCount(0);
+	expect(errors).toEqual([]);
+});
+
+test('the YAML panel and the canvas edit each other', async ({ page, server }) => {
+	const errors = watchConsole(page);
+	const { pattern, auth } = await askOnce(page, server);
+	await page.goto(`/patterns/${pattern.id}/builder`);
+	await ready(page);
+	const yaml = page.locator('#builder-yaml');
+	await expect(yaml).toHaveValue(/- id: ask\n/);
+
+	// YAML -> canvas: a consensus node between ask and out
+	const text = await yaml.inputValue();
+	const edited = text.replace('  - id: out\n    type: output\n    from: ask\n', '  - id: agree\n    type: consensus\n    from: ask\n  - id: out\n    type: output\n    from: agree\n');
+	expect(edited).not.toBe(text);
+	await yaml.fill(edited);
+	await expect(node(page, 'agree')).toBeVisible();
+	await expect(page.locator('.react-flow__edge[data-id="ask.out->agree"]')).toHaveCount(1);
+	await expect(page.locator('.react-flow__edge[data-id="agree.out->out"]')).toHaveCount(1);
+	await expect(page.locator('.react-flow__edge[data-id="ask.out->out"]')).toHaveCount(0);
+	await expect(page.locator('#validation-state')).toHaveText('valid');
+
+	// a parse error shows its line and leaves the canvas as it was
+	await yaml.fill(`${edited}\n  - id: [broken\n`);
+	await expect(page.locator('#yaml-status')).toHaveText(/^Line \d+: /);
+	await expect(yaml).toHaveAttribute('aria-invalid', 'true');
+	await expect(page.locator('.react-flow__node')).toHaveCount(4);
+	await yaml.fill(edited);
+	await expect(page.locator('#yaml-status')).not.toHaveText(/^Line/);
+
+	// canvas -> YAML: rename a node (its edges follow), delete another
+	await node(page, 'agree').click();
+	await page.locator('#prop-node-id').fill('bad id');
+	await expect(page.locator('#prop-node-id-hint')).toContainText('letters, digits');
+	await page.locator('#prop-node-id').fill('ask');
+	await expect(page.locator('#prop-node-id-hint')).toHaveText('Another node has this id.');
+	await page.locator('#prop-node-id').fill('vote_of_one');
+	await expect(yaml).toHaveValue(/- id: vote_of_one\n    type: consensus\n    from: ask\n/);
+	await expect(yaml).toHaveValue(/- id: out\n    type: output\n    from: vote_of_one\n/);
+	await setProp(page, 'min_agreement', '0.9');
+	await expect(yaml).toHaveValue(/min_agreement: 0\.9/);
+	await node(page, 'vote_of_one').click();
+	await page.keyboard.press('Delete');
+	await expect(node(page, 'vote_of_one')).toHaveCount(0);
+	await expect(yaml).not.toHaveValue(/vote_of_one/);
+	await expect(page.locator('#validation-state')).toHaveText(/problem/);
+	await expect(node(page, 'out').locator('.pnode')).toHaveClass(/pnode-bad/);
+
+	// positions are kept under ui, and the server stores them with the version
+	await connect(page, 'ask', 'out', 'out');
+	await expect(page.locator('#builder-save')).toBeDisabled(); // the document is the saved one again
+	await node(page, 'ask').click();
+	await setProp(page, 'task', 'Answer twice');
+	await page.locator('#builder-message').fill('back to three');
+	await page.locator('#builder-save').click();
+	await expect(page.locator('#save-status')).toHaveText('Saved v2.');
+	const got = await request(server, 'GET', `/api/v1/patterns/${pattern.id}`, auth);
+	expect(got.json.version).toBe(2);
+	expect(Object.keys(got.json.definition.ui.positions).sort()).toEqual(['ask', 'in', 'out']);
+	expect(got.json.definition.description).toBe(HOSTILE);
+	expect(got.json.definition.nodes[1].task).toBe('Answer twice');
+	expect(errors).toEqual([]);
+});
+
+test("a viewer's canvas is read-only, and a forced save is refused", async ({ page, server }) => {
+	const errors = watchConsole(page);
+	const owner = await setupOwner(server);
+	const { auth, login } = await ownerToken(server, owner);
+	const p = await createPattern(server, auth, {
+		name: 'look-only',
+		nodes: [
+			{ id: 'in', type: 'input' },
+			{ id: 'out', type: 'output', from: 'in' },
+		],
+	});
+	const viewer = await inviteMember(server, login.access_token, login.tenant.id, 'viewer');
+	await signIn(page, viewer);
+	await page.goto(`/patterns/${p.id}/builder`);
+	await expect(page.locator('#palette .palette-item').first()).toBeDisabled();
+	await expect(page.locator('#builder-readonly')).toBeVisible();
+	await expect(page.locator('#builder-save')).toHaveCount(0);
+	await expect(page.locator('#delete-selected')).toHaveCount(0);
+	await expect(page.locator('#auto-layout')).toBeDisabled();
+	await expect(page.locator('#builder-yaml')).toHaveJSProperty('readOnly', true);
+	await expect(node(page, 'in')).not.toHaveClass(/draggable/);
+	// the properties can be read, not changed; Delete deletes nothing
+	await node(page, 'out').click();
+	await expect(page.locator('#prop-node-id')).toBeDisabled();
+	await page.keyboard.press('Delete');
+	await expect(page.locator('.react-flow__node')).toHaveCount(2);
+	// a new pattern from the builder: the viewer may not create one either
+	const csrf = await page.locator('#builder').getAttribute('data-csrf');
+	const forced = await page.request.post(`/api/v1/patterns/${p.id}/versions`, {
+		headers: { 'X-CSRF-Token': csrf, Origin: server.url },
+		data: { definition: { name: 'look-only', nodes: [{ id: 'in', type: 'input' }] } },
+	});
+	expect(forced.status()).toBe(403);
+	const versions = await request(server, 'GET', `/api/v1/patterns/${p.id}/versions`, auth);
+	expect(versions.json.items).toHaveLength(1);
+	await page.goto('/patterns/builder/new');
+	await expect(page.locator('#builder-readonly')).toBeVisible();
+	await expect(page.locator('#builder-save')).toHaveCount(0);
+	expect(errors).toEqual([]);
+});
+
+test('screenshots in light and dark, axe, and 375 px', async ({ page, server }, testInfo) => {
+	const errors = watchConsole(page);
+	const owner = await setupOwner(server);
+	const { auth } = await ownerToken(server, owner);
+	const ids = {};
+	for (const name of ['cascading-refinement', 'uncertainty-router']) {
+		const r = await request(server, 'POST', `/api/v1/patterns/library/${name}/clone`, { ...auth, json: {} });
+		expect(r.status).toBe(201);
+		ids[name] = r.json.id;
+	}
+	await signIn(page, owner);
+	await page.setViewportSize({ width: 1440, height: 1000 });
+	for (const [scheme, name] of [['light', 'cascading-refinement'], ['dark', 'uncertainty-router']]) {
+		await page.emulateMedia({ colorScheme: scheme });
+		await page.goto(`/patterns/${ids[name]}/builder`);
+		await ready(page);
+		await expect(page.locator('#validation-state')).toHaveText('valid');
+		// typed handles: a condition's true and false, a route's bands
+		const ports = name === 'uncertainty-router' ? ['high', 'medium', 'low'] : ['true', 'false'];
+		for (const port of ports) await expect(page.locator(`.react-flow__handle.source[data-handleid="${port}"]`).first()).toBeVisible();
+		await page.screenshot({ path: testInfo.outputPath(`builder-${scheme}.png`), fullPage: true });
+		expect(await seriousViolations(page), `${scheme}`).toEqual([]);
+	}
+	await page.setViewportSize({ width: 375, height: 800 });
+	await page.goto(`/patterns/${ids['cascading-refinement']}/builder`);
+	await ready(page);
+	await noHorizontalScroll(page);
+	await page.screenshot({ path: testInfo.outputPath('builder-375.png'), fullPage: true });
+	expect(errors).toEqual([]);
+});

@@ -37,7 +37,7 @@ function PatternNode({ id, data, selected }) {
 	const mine = problems.get(id) || [];
 	return (
 		<div className={`pnode${mine.length ? ' pnode-bad' : ''}${selected ? ' pnode-selected' : ''}`} data-node-id={id} data-type={data.def.type}>
-			{!type || type.takes_input ? <Handle type="target" position={Position.Top} id="in" isConnectable={!readOnly} aria-label={`${id} input`} /> : null}
+			{!type || type.takes_input ? <Handle type="target" position={Position.Top} id="in" isConnectable={!readOnly} title={`${id}: input`} /> : null}
 			<div className="pnode-head">
 				<span className="pnode-type">{data.def.type}</span>
 				<strong className="pnode-id">{id}</strong>
@@ -58,8 +58,7 @@ function PatternNode({ id, data, selected }) {
 							id={p}
 							isConnectable={!readOnly}
 							className={`handle-${p}`}
-							aria-label={`${id} ${p} port`}
-							title={`${p} port`}
+							title={`${id}: ${p} port`}
 						/>
 					</span>
 				))}
@@ -392,7 +391,7 @@ function Canvas({ boot, types }) {
 	return (
 		<Shared.Provider value={shared}>
 			<div className="bl-bar card">
-				<div className="bl-tools" role="toolbar" aria-label="Canvas">
+				<div className="bl-tools" role="toolbar" aria-label="Canvas tools">
 					<button type="button" className="secondary small" onClick={autoLayout} disabled={readOnly || !nodes.length} id="auto-layout">
 						Auto-layout
 					</button>

@@ -215,7 +215,31 @@ test('a broken edge pins the error on its node, and the list focuses the node', 
 	await connect(page, 'in', 'out', 'ask');
 	await expect(page.locator('#validation-state')).toHaveText('valid');
 	await expect(page.locator('.pnode-bad')).toHaveCount(0);
+	// a cycle (out -> ask -> out), which the server refuses, is not drawn
+	await node(page, 'out').locator('.react-flow__handle.source').click();
+	await node(page, 'ask').locator('.react-flow__handle.target').click();
+	await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+	await expect(page.locator('.react-flow__edge[data-id="out.out->ask"]')).toHaveCount(0);
 	expect(errors).toEqual([]);
+});
+
+test('the page: signed out goes to sign-in, an unknown pattern is 404, boot data stays data', async ({ page, server }) => {
+	await page.goto('/patterns/ask-once/builder');
+	await expect(page).toHaveURL(/\/login\?next=\/patterns\/ask-once\/builder$/);
+	const { pattern } = await askOnce(page, server);
+	const missing = await page.goto('/patterns/no-such-pattern/builder');
+	expect(missing.status()).toBe(404);
+	await expect(page.locator('#builder')).toHaveCount(0);
+	const res = await page.request.get(`/patterns/${pattern.id}/builder`);
+	expect(res.status()).toBe(200);
+	expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
+	const html = await res.text();
+	expect(html).not.toContain(HOSTILE); // the description cannot end the JSON block
+	const block = /<script type="application\/json" id="builder-data">([^<]*)<\/script>/.exec(html);
+	expect(block).not.toBeNull();
+	const boot = JSON.parse(block[1]);
+	expect(boot.definition.description).toBe(HOSTILE);
+	expect(boot).toMatchObject({ can_save: true, node_types_url: '/api/v1/node-types', pattern: { id: pattern.id, name: 'ask-once', version: 1 } });
 });
 
 test('the YAML panel and the canvas edit each other', async ({ page, server }) => {

@@ -83,6 +83,23 @@ function layout(nodes, edges) {
 	});
 }
 
+// Whether a path of edges leads from node a to node b.
+function reaches(edges, a, b) {
+	const seen = new Set([a]);
+	const todo = [a];
+	while (todo.length) {
+		const at = todo.pop();
+		if (at === b) return true;
+		for (const e of edges) {
+			if (e.source === at && !seen.has(e.target)) {
+				seen.add(e.target);
+				todo.push(e.target);
+			}
+		}
+	}
+	return false;
+}
+
 // A problem's node: its node_id, or the node its path indexes (nodes[3].from).
 function problemNode(p, nodes) {
 	if (p.node_id && nodes.some((n) => n.id === p.node_id)) return p.node_id;
@@ -298,8 +315,12 @@ function Canvas({ boot, types }) {
 		e.preventDefault();
 		e.dataTransfer.dropEffect = 'move';
 	};
+	// what the server would refuse is not drawn: a second identical edge, or a cycle
 	const isValidConnection = useCallback(
-		(c) => c.source !== c.target && !edges.some((e) => e.source === c.source && e.target === c.target && (e.sourceHandle || DEFAULT_PORT) === (c.sourceHandle || DEFAULT_PORT)),
+		(c) =>
+			c.source !== c.target &&
+			!edges.some((e) => e.source === c.source && e.target === c.target && (e.sourceHandle || DEFAULT_PORT) === (c.sourceHandle || DEFAULT_PORT)) &&
+			!reaches(edges, c.target, c.source),
 		[edges],
 	);
 	const onConnect = useCallback(

@@ -105,13 +105,13 @@ test('build a pattern from scratch, validate it clean and save it', async ({ pag
 
 	// unconnected: the server says so, on the nodes
 	await expect(page.locator('#validation-state')).toHaveText(/problem/);
+	await page.locator('#auto-layout').click(); // a row (no edges yet): every handle in the clear
 	await connect(page, 'input', 'out', 'ask_alpha');
 	await connect(page, 'input', 'out', 'ask_beta');
 	await connect(page, 'ask_alpha', 'out', 'consensus');
 	await connect(page, 'ask_beta', 'out', 'consensus');
 	await connect(page, 'consensus', 'out', 'output');
 	await expect(page.locator('.react-flow__edge')).toHaveCount(5);
-	await page.locator('#auto-layout').click();
 	await page.locator('#builder-name').fill('built-here');
 	await expect(page.locator('#validation-state')).toHaveText('valid');
 	await expect(page.locator('.pnode-bad')).toHaveCount(0);
@@ -372,5 +372,61 @@ test('screenshots in light and dark, axe, and 375 px', async ({ page, server }, 
 	await ready(page);
 	await noHorizontalScroll(page);
 	await page.screenshot({ path: testInfo.outputPath('builder-375.png'), fullPage: true });
+	expect(errors).toEqual([]);
+});
+
+test('undo and redo over ten operations', async ({ page, server }) => {
+	const errors = watchConsole(page);
+	const owner = await setupOwner(server);
+	await signIn(page, owner);
+	await page.goto('/patterns/builder/new');
+	await ready(page);
+	const yaml = page.locator('#builder-yaml');
+	await expect(page.locator('#undo')).toBeDisabled();
+	const seen = [await yaml.inputValue()];
+	const step = async (what) => {
+		await what();
+		await expect(yaml).not.toHaveValue(seen[seen.length - 1]);
+		seen.push(await yaml.inputValue());
+	};
+	const add = (type) => async () => {
+		await page.locator(`.palette-item[data-type="${type}"]`).focus();
+		await page.keyboard.press('Enter');
+	};
+	await step(add('input')); // 1
+	await step(add('agent')); // 2
+	await step(async () => setProp(page, 'task', 'Answer')); // 3 (typing into one field is one step)
+	await step(async () => setProp(page, 'select', '{"capabilities": ["x"]}')); // 4
+	await step(add('output')); // 5
+	await step(async () => connect(page, 'input', 'out', 'agent')); // 6
+	await step(async () => connect(page, 'agent', 'out', 'output')); // 7
+	await step(async () => page.locator('#prop-node-id').fill('final')); // 8 (output is selected)
+	await step(async () => page.locator('#auto-layout').click()); // 9
+	await step(async () => page.locator('#builder-name').fill('undo-me')); // 10
+	expect(seen).toHaveLength(11);
+
+	// back to the empty canvas one step at a time (keyboard and button), then forward again
+	await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+	for (let i = 9; i >= 0; i--) {
+		if (i % 2) await page.keyboard.press('Control+z');
+		else await page.locator('#undo').click();
+		await expect(yaml).toHaveValue(seen[i]);
+	}
+	await expect(page.locator('#undo')).toBeDisabled();
+	await expect(page.locator('.react-flow__node')).toHaveCount(0);
+	for (let i = 1; i <= 10; i++) {
+		if (i % 2) await page.keyboard.press('Control+Shift+z');
+		else await page.locator('#redo').click();
+		await expect(yaml).toHaveValue(seen[i]);
+	}
+	await expect(page.locator('#redo')).toBeDisabled();
+	await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+	await expect(node(page, 'final')).toBeVisible();
+	// a new change after an undo drops the redo branch
+	await page.locator('#undo').click();
+	await expect(yaml).toHaveValue(seen[9]);
+	await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+	await add('consensus')();
+	await expect(page.locator('#redo')).toBeDisabled();
 	expect(errors).toEqual([]);
 });

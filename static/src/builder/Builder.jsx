@@ -222,6 +222,7 @@ function Canvas({ boot, types }) {
 	useEffect(() => {
 		if (laidOut.current || !nodes.length || !nodes.every((n) => n.measured)) return;
 		laidOut.current = true;
+		undoLog.current.key = 'layout'; // opening's own layout is not an undo step
 		const placed = layout(nodes, edges);
 		setNodes(placed);
 		setSaved(JSON.stringify(graphToDoc(meta, placed, edges)));
@@ -293,13 +294,80 @@ function Canvas({ boot, types }) {
 		setPanelRev((v) => v + 1);
 	};
 
+	// ---- undo and redo: snapshots of the document (positions included) ----
+	// Typing into one field, or one drag, is one step: a change made while the same control
+	// has focus, or while a node is being dragged, replaces the last snapshot.
+	const undoLog = useRef({ stack: [], at: -1, key: null, applying: false });
+	const [, setHistoryRev] = useState(0);
+	useEffect(() => {
+		const h = undoLog.current;
+		if (h.applying) {
+			h.applying = false;
+			return;
+		}
+		const dragging = nodes.some((n) => n.dragging);
+		if (h.key === 'drag' && !dragging) h.key = null; // the drag is over: its frames were one step
+		if (h.stack[h.at] === docText) return;
+		const el = document.activeElement;
+		let key = el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && el.id ? el.id : null;
+		if (dragging) key = 'drag';
+		const merge = h.at >= 0 && ((key && key === h.key) || h.key === 'layout');
+		h.stack.splice(merge ? h.at : h.at + 1);
+		h.stack.push(docText);
+		h.at = h.stack.length - 1;
+		h.key = key;
+		setHistoryRev((v) => v + 1);
+	}, [docText, nodes]);
+	const travel = (step) => {
+		const h = undoLog.current;
+		const to = h.at + step;
+		if (to < 0 || to >= h.stack.length) return;
+		h.at = to;
+		h.key = null;
+		h.applying = true;
+		const keep = Object.fromEntries(nodes.map((n) => [n.id, n.position]));
+		const g = docToGraph(JSON.parse(h.stack[to]), keep);
+		setMeta(g.meta);
+		setNodes(g.nodes);
+		setEdges(g.edges);
+		setPanelRev((v) => v + 1);
+		setHistoryRev((v) => v + 1);
+	};
+	const canUndo = undoLog.current.at > 0;
+	const canRedo = undoLog.current.at < undoLog.current.stack.length - 1;
+	useEffect(() => {
+		if (readOnly) return undefined;
+		const onKey = (e) => {
+			if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
+			const t = e.target;
+			if (t && (/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable)) return; // the field's own undo
+			const k = e.key.toLowerCase();
+			if (k === 'z' || k === 'y') {
+				e.preventDefault();
+				travel(k === 'y' || e.shiftKey ? 1 : -1);
+			}
+		};
+		window.addEventListener('keydown', onKey);
+		return () => window.removeEventListener('keydown', onKey);
+	});
+
 	// ---- editing ----
 	const addNode = useCallback(
 		(typeName, position) => {
 			if (readOnly) return;
 			const id = freeId(nodes, typeName);
-			const at = position || rf.screenToFlowPosition(centerOf(document.querySelector('.bl-flow')));
-			const node = { id, type: 'pattern', position: { x: at.x - NODE_W / 2, y: at.y - NODE_H / 2 }, data: { def: { type: typeName }, uid: nextUid() }, selected: true };
+			let at;
+			if (position) at = { x: position.x - NODE_W / 2, y: position.y - NODE_H / 2 };
+			else if (nodes.length) {
+				// from the keyboard: under the last node added, and the view follows
+				const last = nodes[nodes.length - 1];
+				at = { x: last.position.x, y: last.position.y + (last.measured?.height || NODE_H) + 50 };
+				requestAnimationFrame(() => rf.fitView({ padding: 0.2, duration: 150, maxZoom: 1 }));
+			} else {
+				const c = rf.screenToFlowPosition(centerOf(document.querySelector('.bl-flow')));
+				at = { x: c.x - NODE_W / 2, y: c.y - NODE_H * 2 };
+			}
+			const node = { id, type: 'pattern', position: at, data: { def: { type: typeName }, uid: nextUid() }, selected: true };
 			setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n)).concat(node));
 		},
 		[nodes, readOnly, rf, setNodes],
@@ -395,7 +463,7 @@ function Canvas({ boot, types }) {
 		setNotice({ text: `Saved v${version}.` });
 		const badge = document.getElementById('builder-version');
 		if (badge) badge.textContent = `v${version}`;
-		if (!pattern) history.replaceState(null, '', `/patterns/${encodeURIComponent(next.id)}/builder`);
+		if (!pattern) window.history.replaceState(null, '', `/patterns/${encodeURIComponent(next.id)}/builder`);
 	};
 
 	// leaving with unsaved changes asks first
@@ -413,6 +481,16 @@ function Canvas({ boot, types }) {
 		<Shared.Provider value={shared}>
 			<div className="bl-bar card">
 				<div className="bl-tools" role="toolbar" aria-label="Canvas tools">
+					{!readOnly ? (
+						<>
+							<button type="button" className="secondary small" onClick={() => travel(-1)} disabled={!canUndo} id="undo" aria-keyshortcuts="Control+Z">
+								Undo
+							</button>
+							<button type="button" className="secondary small" onClick={() => travel(1)} disabled={!canRedo} id="redo" aria-keyshortcuts="Control+Shift+Z">
+								Redo
+							</button>
+						</>
+					) : null}
 					<button type="button" className="secondary small" onClick={autoLayout} disabled={readOnly || !nodes.length} id="auto-layout">
 						Auto-layout
 					</button>

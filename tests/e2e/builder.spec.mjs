@@ -211,8 +211,12 @@ test('a broken edge pins the error on its node, and the list focuses the node', 
 	await expect(node(page, 'ask')).toHaveClass(/selected/);
 	await expect(page.locator('#prop-node-id')).toHaveValue('ask');
 
-	// mend it: connect again, and it is clean
-	await connect(page, 'in', 'out', 'ask');
+	// mend it from the keyboard: the node's From checkboxes (out has none for a cycle)
+	await page.locator('#src-ask-out-out').focus();
+	await expect(page.locator('#src-ask-out-out')).toBeDisabled();
+	await page.locator('#src-ask-in-out').focus();
+	await page.keyboard.press('Space');
+	await expect(page.locator('.react-flow__edge[data-id="in.out->ask"]')).toHaveCount(1);
 	await expect(page.locator('#validation-state')).toHaveText('valid');
 	await expect(page.locator('.pnode-bad')).toHaveCount(0);
 	// a cycle (out -> ask -> out), which the server refuses, is not drawn

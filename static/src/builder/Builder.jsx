@@ -419,6 +419,12 @@ function Canvas({ boot, types }) {
 			}),
 		);
 	};
+	// the property panel's From checkboxes: an edge from source's port into the selected node
+	const setSource = (source, port, on) => {
+		const target = one.id;
+		if (on) onConnect({ source, sourceHandle: port, target });
+		else setEdges((es) => es.filter((e) => !(e.source === source && e.target === target && (e.sourceHandle || DEFAULT_PORT) === port)));
+	};
 	const removeSelected = () => {
 		const gone = new Set(selected.map((n) => n.id));
 		setNodes((ns) => ns.filter((n) => !n.selected));
@@ -565,6 +571,7 @@ function Canvas({ boot, types }) {
 								readOnly={readOnly}
 								onOption={setOption}
 								onRename={rename}
+								sources={{ types: typeMap, edges, wouldCycle: (from, to) => reaches(edges, to, from), onSource: setSource }}
 							/>
 						) : (
 							<p className="muted">{selected.length ? `${selected.length} nodes selected.` : 'Select a node to see its options.'}</p>

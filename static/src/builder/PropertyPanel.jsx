@@ -111,7 +111,35 @@ function Field({ nodeId, name, schema, required, value, onChange, readOnly }) {
 	);
 }
 
-export default function PropertyPanel({ node, type, nodes, readOnly, onOption, onRename }) {
+// The node's sources as checkboxes, one per port of every other node: connecting without a
+// pointer. A source that would close a cycle is offered disabled.
+function Sources({ node, nodes, types, edges, wouldCycle, onSource }) {
+	const others = nodes.filter((n) => n.id !== node.id);
+	if (!others.length) return null;
+	const has = (src, port) => edges.some((e) => e.target === node.id && e.source === src && (e.sourceHandle || 'out') === port);
+	return (
+		<fieldset className="sources">
+			<legend>From</legend>
+			{others.map((o) => {
+				const t = types.get(o.data.def.type);
+				return (t ? t.ports : ['out']).map((port) => {
+					const on = has(o.id, port);
+					const id = `src-${node.id}-${o.id}-${port}`;
+					return (
+						<div className="source" key={`${o.id}.${port}`}>
+							<input type="checkbox" id={id} checked={on} disabled={!on && wouldCycle(o.id, node.id)} onChange={(e) => onSource(o.id, port, e.target.checked)} />
+							<label htmlFor={id}>
+								<code>{port === 'out' ? o.id : `${o.id}.${port}`}</code>
+							</label>
+						</div>
+					);
+				});
+			})}
+		</fieldset>
+	);
+}
+
+export default function PropertyPanel({ node, type, nodes, readOnly, onOption, onRename, sources }) {
 	const [idText, setIdText] = useState(node.id);
 	const [idError, setIdError] = useState('');
 	const schema = (type && type.options_schema) || {};
@@ -137,6 +165,7 @@ export default function PropertyPanel({ node, type, nodes, readOnly, onOption, o
 						{idError || `Type ${def.type}. Other nodes name it in their from.`}
 					</p>
 				</div>
+				{!type || type.takes_input ? <Sources node={node} nodes={nodes} {...sources} /> : null}
 				{!type ? <p className="prop-error">Unknown node type {def.type}: the server publishes no such type.</p> : null}
 				{Object.keys(props).length === 0 && type ? <p className="muted">A {def.type} node has no options.</p> : null}
 				{Object.entries(props).map(([name, s]) => (

@@ -368,6 +368,8 @@ test('screenshots in light and dark, axe, and 375 px', async ({ page, server }, 
 		// typed handles: a condition's true and false, a route's bands
 		const ports = name === 'uncertainty-router' ? ['high', 'medium', 'low'] : ['true', 'false'];
 		for (const port of ports) await expect(page.locator(`.react-flow__handle.source[data-handleid="${port}"]`).first()).toBeVisible();
+		await node(page, 'out').click(); // its properties and From checkboxes are in the shot and in axe's check
+		await expect(page.locator('.props .sources')).toBeVisible();
 		await page.screenshot({ path: testInfo.outputPath(`builder-${scheme}.png`), fullPage: true });
 		expect(await seriousViolations(page), `${scheme}`).toEqual([]);
 	}

@@ -404,8 +404,13 @@ test('undo and redo over ten operations', async ({ page, server }) => {
 	await step(async () => setProp(page, 'task', 'Answer')); // 3 (typing into one field is one step)
 	await step(async () => setProp(page, 'select', '{"capabilities": ["x"]}')); // 4
 	await step(add('output')); // 5
-	await step(async () => connect(page, 'input', 'out', 'agent')); // 6
-	await step(async () => connect(page, 'agent', 'out', 'output')); // 7
+	// connected from the From checkboxes (nodes added from the keyboard stack under each other)
+	const from = (to, src) => async () => {
+		await node(page, to).click();
+		await page.locator(`#src-${to}-${src}-out`).check();
+	};
+	await step(from('agent', 'input')); // 6
+	await step(from('output', 'agent')); // 7
 	await step(async () => page.locator('#prop-node-id').fill('final')); // 8 (output is selected)
 	await step(async () => page.locator('#auto-layout').click()); // 9
 	await step(async () => page.locator('#builder-name').fill('undo-me')); // 10
@@ -434,5 +439,17 @@ test('undo and redo over ten operations', async ({ page, server }) => {
 	await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
 	await add('consensus')();
 	await expect(page.locator('#redo')).toBeDisabled();
+	// duplicate: Ctrl+D on the focused node, then the button on the copy; undo takes one back
+	await setProp(page, 'min_agreement', '0.75');
+	await node(page, 'consensus').focus();
+	await page.keyboard.press('Control+d');
+	await expect(node(page, 'consensus2')).toBeVisible();
+	await page.locator('#duplicate-selected').click();
+	await expect(node(page, 'consensus3')).toBeVisible();
+	await expect(yaml).toHaveValue(/- id: consensus3\n    type: consensus\n    min_agreement: 0\.75\n/);
+	await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+	await page.keyboard.press('Control+z');
+	await expect(node(page, 'consensus3')).toHaveCount(0);
+	await expect(node(page, 'consensus2')).toBeVisible();
 	expect(errors).toEqual([]);
 });

@@ -342,7 +342,10 @@ function Canvas({ boot, types }) {
 			const t = e.target;
 			if (t && (/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable)) return; // the field's own undo
 			const k = e.key.toLowerCase();
-			if (k === 'z' || k === 'y') {
+			if (k === 'd' && !e.shiftKey) {
+				e.preventDefault(); // not the browser's bookmark
+				duplicateSelected();
+			} else if (k === 'z' || k === 'y') {
 				e.preventDefault();
 				travel(k === 'y' || e.shiftKey ? 1 : -1);
 			}
@@ -425,6 +428,18 @@ function Canvas({ boot, types }) {
 		if (on) onConnect({ source, sourceHandle: port, target });
 		else setEdges((es) => es.filter((e) => !(e.source === source && e.target === target && (e.sourceHandle || DEFAULT_PORT) === port)));
 	};
+	// Ctrl+D or the button: copies of the selected nodes (options, not edges), offset, selected
+	const duplicateSelected = () => {
+		if (readOnly || !selected.length) return;
+		const taken = [...nodes];
+		const copies = selected.map((n) => {
+			const id = freeId(taken, n.id);
+			const copy = { id, type: 'pattern', position: { x: n.position.x + 40, y: n.position.y + 40 }, data: { def: structuredClone(n.data.def), uid: nextUid() }, selected: true };
+			taken.push(copy);
+			return copy;
+		});
+		setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n)).concat(copies));
+	};
 	const removeSelected = () => {
 		const gone = new Set(selected.map((n) => n.id));
 		setNodes((ns) => ns.filter((n) => !n.selected));
@@ -503,6 +518,11 @@ function Canvas({ boot, types }) {
 					<button type="button" className="secondary small" onClick={() => rf.fitView({ padding: 0.15, duration: 200 })} id="fit-view">
 						Zoom to fit
 					</button>
+					{!readOnly ? (
+						<button type="button" className="secondary small" onClick={duplicateSelected} disabled={!selected.length} id="duplicate-selected" aria-keyshortcuts="Control+D">
+							Duplicate
+						</button>
+					) : null}
 					{!readOnly ? (
 						<button type="button" className="secondary small" onClick={removeSelected} disabled={!selected.length && !edges.some((x) => x.selected)} id="delete-selected">
 							Delete selected

@@ -103,10 +103,11 @@ export function fromYaml(text) {
 	return { doc };
 }
 
-// A node id that is not taken yet: type, type2, type3, …
+// A node id that is not taken yet: type, type2, type3, … (a copy of ask2 is ask3, not ask22)
 export function freeId(nodes, base) {
 	const taken = new Set(nodes.map((n) => n.id));
-	const stem = base.replace(/[^A-Za-z0-9_-]/g, '_') || 'node';
+	const clean = base.replace(/[^A-Za-z0-9_-]/g, '_') || 'node';
+	const stem = taken.has(clean) ? clean.replace(/\d+$/, '') || clean : clean;
 	if (!taken.has(stem)) return stem;
 	for (let i = 2; ; i++) if (!taken.has(`${stem}${i}`)) return `${stem}${i}`;
 }

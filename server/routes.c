@@ -130,6 +130,12 @@ const struct route routes[] = {
 	{ "GET", "/patterns/{id}/versions/diff", PUBLIC, BODY_NONE, web_pattern_diff_page,
 	  "Two versions of a pattern side by side (signed in)", "pages", 0 },
 
+	/* ---- pages: builder (web/builder.c) ---- */
+	{ "GET", "/patterns/builder/new", PUBLIC, BODY_NONE, web_builder_new_page,
+	  "Pattern builder: a new pattern on an empty canvas (signed in)", "pages", 0 },
+	{ "GET", "/patterns/{id}/builder", PUBLIC, BODY_NONE, web_builder_page,
+	  "Pattern builder: a pattern's latest version on the canvas (signed in)", "pages", 0 },
+
 	/* ---- pages: agents (web/agents.c, web/agent_form.c) ---- */
 	{ "GET", "/agents", PUBLIC, BODY_NONE, web_agents_page, "Agents page (signed in)", "pages",
 	  0 },

@@ -86,6 +86,10 @@ int web_profile_page(struct req *r);
 int web_profile_password(struct req *r);
 int web_profile_session_end(struct req *r);
 
+/* pages: builder (web/builder.c) */
+int web_builder_page(struct req *r);
+int web_builder_new_page(struct req *r);
+
 
 /* ---- forms (web/actions.c) ---- */
 /* Call the API route (method, its pattern exactly as in the route table) for this

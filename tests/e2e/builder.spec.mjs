@@ -284,8 +284,11 @@ test('the YAML panel and the canvas edit each other', async ({ page, server }) =
 	await expect(yaml).toHaveValue(/- id: out\n    type: output\n    from: vote_of_one\n/);
 	await setProp(page, 'min_agreement', '0.9');
 	await expect(yaml).toHaveValue(/min_agreement: 0\.9/);
+	// select it (the click lands once the canvas has settled from the last edit), then Delete
+	// on the node itself, where the keyboard is
 	await node(page, 'vote_of_one').click();
-	await page.keyboard.press('Delete');
+	await expect(node(page, 'vote_of_one')).toHaveClass(/selected/);
+	await node(page, 'vote_of_one').press('Delete');
 	await expect(node(page, 'vote_of_one')).toHaveCount(0);
 	await expect(yaml).not.toHaveValue(/vote_of_one/);
 	await expect(page.locator('#validation-state')).toHaveText(/problem/);

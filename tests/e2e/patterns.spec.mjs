@@ -453,7 +453,7 @@ test('a viewer sees no Run, Clone, Import or Delete, and forced posts change not
 
 	await page.goto('/patterns');
 	await expect(page.locator('#patterns tbody tr')).toHaveCount(1);
-	await expect(page.getByRole('link', { name: 'New pattern' })).toHaveCount(0);
+	await expect(page.getByRole('link', { name: /New in the builder|From the library|Draw one/ })).toHaveCount(0);
 	await page.goto(`/patterns/${p.id}`);
 	await expect(page.locator('#pattern-name')).toHaveText('guarded');
 	await expect(page.locator('#run-form')).toHaveCount(0);

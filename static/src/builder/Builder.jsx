@@ -292,6 +292,8 @@ function Canvas({ boot, types }) {
 		setNodes(next);
 		setEdges(g.edges);
 		setPanelRev((v) => v + 1);
+		// a node the text added may sit outside the view: bring every node into it
+		if (next.some((n) => !(n.id in keep))) requestAnimationFrame(() => rf.fitView({ padding: 0.15, duration: 150 }));
 	};
 
 	// ---- undo and redo: snapshots of the document (positions included) ----

@@ -40,20 +40,37 @@ export function docToGraph(doc, previous = {}) {
 	const nodes = [];
 	const edges = [];
 	const seen = new Set();
-	(Array.isArray(list) ? list : []).forEach((n, i) => {
-		if (!n || typeof n !== 'object') return;
+	const known = (p) => p && Number.isFinite(p.x) && Number.isFinite(p.y);
+	// a node without a position takes the first grid slot clear of every placed node, so a
+	// node added through the text never lands on top of another
+	const taken = [];
+	const free = () => {
+		for (let k = 0; ; k++) {
+			const at = { x: 40 + 220 * (k % 4), y: 40 + 140 * Math.floor(k / 4) };
+			if (!taken.some((t) => Math.abs(t.x - at.x) < 200 && Math.abs(t.y - at.y) < 120)) return at;
+		}
+	};
+	const items = (Array.isArray(list) ? list : []).map((n, i) => {
+		if (!n || typeof n !== 'object') return null;
 		let id = typeof n.id === 'string' && n.id ? n.id : `node${i + 1}`;
 		while (seen.has(id)) id = `${id}_`;
 		seen.add(id);
-		const { id: _id, from, ...def } = n;
 		const p = placed[id] || previous[id];
-		const position = p && Number.isFinite(p.x) && Number.isFinite(p.y) ? { x: p.x, y: p.y } : { x: 40 + 220 * (i % 4), y: 40 + 140 * Math.floor(i / 4) };
+		if (known(p)) taken.push(p);
+		return { n, id, p: known(p) ? { x: p.x, y: p.y } : null };
+	});
+	for (const it of items) {
+		if (!it) continue;
+		const { n, id } = it;
+		const { id: _id, from, ...def } = n;
+		const position = it.p || free();
+		if (!it.p) taken.push(position);
 		nodes.push({ id, type: 'pattern', position, data: { def, uid: nextUid() } });
 		for (const s of fromList(from)) {
 			const { source, port } = parseSource(s);
 			edges.push({ id: edgeId(source, port, id), source, sourceHandle: port, target: id, targetHandle: 'in' });
 		}
-	});
+	}
 	if (ui && typeof ui === 'object' && !Array.isArray(ui)) meta.__ui = ui; // members other than positions stay
 	return { meta, nodes, edges, unplaced: !ui || !ui.positions };
 }

@@ -97,6 +97,20 @@ static void step_record(struct run *r, size_t i, const char *status, const cJSON
 		r->hooks.checkpoint(r->hooks.ud, st);
 }
 
+/* What a live view shows of a node that ended (the builder's canvas, the execution page):
+ * how long it ran, its confidence when its output carries one, and the port it took. */
+static cJSON *node_outcome(const struct node_exec *x, const cJSON *output, const char *port)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "duration_ms", (double)(now_ms() - x->started_at));
+	double c = output && cJSON_IsObject(output) ? result_confidence(output) : CONF_NONE;
+	if (c != CONF_NONE)
+		cJSON_AddNumberToObject(d, "confidence", c);
+	if (port && strcmp(port, "out"))
+		cJSON_AddStringToObject(d, "port", port);
+	return d;
+}
+
 static struct node_exec *node_take(struct node_exec *x)
 {
 	struct run *r = x->run;
@@ -124,7 +138,7 @@ void node_done(struct node_exec *x, cJSON *output, const char *port)
 			r->port[i] = *p;
 	cJSON_AddItemToObject(r->nodes, x->id, output);
 	step_record(r, i, "succeeded", output, NULL, x);
-	run_event(r, "node_finished", x->id, NULL);
+	run_event(r, "node_finished", x->id, node_outcome(x, output, r->port[i]));
 	node_exec_free(node_take(x));
 	run_advance(r);
 }
@@ -143,7 +157,7 @@ void node_fail(struct node_exec *x, const char *fmt, ...)
 		r->waiting--;
 	r->status[x->index] = NODE_FAILED;
 	step_record(r, x->index, "failed", NULL, msg, x);
-	cJSON *d = cJSON_CreateObject();
+	cJSON *d = node_outcome(x, NULL, NULL);
 	cJSON_AddStringToObject(d, "error", msg);
 	run_event(r, "node_failed", x->id, d);
 	char id[PATTERN_ID_MAX + 1];
@@ -204,6 +218,7 @@ static void node_skip(struct run *r, size_t i)
 {
 	r->status[i] = NODE_SKIPPED;
 	step_record(r, i, "skipped", NULL, NULL, NULL);
+	run_event(r, "node_skipped", r->p->nodes[i].id, NULL);
 }
 
 /* ---- the walk -------------------------------------------------------------------------- */

@@ -18,15 +18,22 @@
 
 /* What the script reads at start-up: ctx.boot, rendered into <script type="application/json">
  * (the engine escapes JSON there, so a hostile name cannot close the block). */
-static void boot_add(cJSON *ctx, const cJSON *pattern)
+static void boot_add(cJSON *ctx, const cJSON *pattern, const char *template)
 {
 	const cJSON *can = cJSON_GetObjectItemCaseSensitive(ctx, "can");
 	const cJSON *pat = cJSON_GetObjectItemCaseSensitive(can, "pattern");
+	const cJSON *exe = cJSON_GetObjectItemCaseSensitive(can, "execution");
 	cJSON *b = cJSON_AddObjectToObject(ctx, "boot");
 	/* saving a new pattern needs create, a new version of one needs update */
 	int may = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pat, pattern ? "update" : "create"));
 	cJSON_AddBoolToObject(b, "can_save", may);
+	cJSON_AddBoolToObject(b, "can_run", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(exe, "create")));
 	cJSON_AddStringToObject(b, "node_types_url", "/api/v1/node-types");
+	cJSON_AddStringToObject(b, "library_url", "/api/v1/patterns/library");
+	/* a library pattern to start from (?template=NAME): the script fetches it, and a name
+	 * the library does not have is told there */
+	if (template && *template)
+		cJSON_AddStringToObject(b, "template", template);
 	if (pattern) {
 		cJSON *p = cJSON_AddObjectToObject(b, "pattern");
 		cJSON_AddStringToObject(p, "id", pattern_page_str(pattern, "id"));
@@ -52,7 +59,7 @@ int web_builder_page(struct req *r)
 	if ((rc = pattern_page_begin(r, &ctx)) || !ctx)
 		return rc;
 	cJSON_AddStringToObject(ctx, "crumb", "Builder");
-	boot_add(ctx, cJSON_GetObjectItemCaseSensitive(ctx, "pattern"));
+	boot_add(ctx, cJSON_GetObjectItemCaseSensitive(ctx, "pattern"), NULL);
 	rc = web_render(r, 200, "builder", ctx);
 	cJSON_Delete(ctx);
 	return rc;
@@ -67,7 +74,7 @@ int web_builder_new_page(struct req *r)
 	if ((rc = web_app_begin(r, &db, "patterns", &ctx)) || !ctx)
 		return rc;
 	cJSON_AddTrueToObject(ctx, "is_new");
-	boot_add(ctx, NULL);
+	boot_add(ctx, NULL, req_query(r, "template"));
 	rc = web_render(r, 200, "builder", ctx);
 	cJSON_Delete(ctx);
 	return rc;

@@ -46,7 +46,7 @@ document.addEventListener('click', (e) => {
 // there is one source of truth), until the region says the execution is terminal.
 // <div id="list" data-live-feed="/api/v1/executions/feed">: the same on each 'changed' event
 // of the workspace's feed (a list page). A region that htmx swaps out stops following.
-const EVENT_TYPES = ['execution_started', 'execution_resumed', 'execution_finished', 'node_started', 'node_finished',
+const EVENT_TYPES = ['execution_started', 'execution_resumed', 'execution_finished', 'node_started', 'node_finished', 'node_skipped',
 	'node_failed', 'waiting_approval', 'approval_decided', 'approval_timed_out', 'policy'];
 
 function follow(region) {

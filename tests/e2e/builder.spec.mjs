@@ -1,66 +1,13 @@
-// The pattern builder (issue 7, first slice): a pattern built on the canvas from the palette
+// The pattern builder (issue 7): a pattern built on the canvas from the palette
 // and saved is exactly the document expected; the server's problems are pinned on their
 // nodes and the list focuses them; the YAML panel and the canvas edit each other; a
 // viewer's canvas is read-only; no console errors or CSP violations; light and dark
 // screenshots, axe, and no sideways scroll at 375 px.
 import { test, expect } from './fixtures.mjs';
 import { signIn, noHorizontalScroll, seriousViolations } from './helpers.mjs';
-import { post, request, setupOwner } from '../api/helpers/server.mjs';
+import { request, setupOwner } from '../api/helpers/server.mjs';
 import { inviteMember } from '../api/helpers/roles.mjs';
-
-const HOSTILE = '</script><script>alert(1)</script>';
-
-// Console errors and CSP reports of the page, collected from the start.
-function watchConsole(page) {
-	const errors = [];
-	page.on('console', (m) => {
-		if (m.type() === 'error') errors.push(m.text());
-	});
-	page.on('pageerror', (e) => errors.push(String(e)));
-	page.on('dialog', (d) => {
-		errors.push(`dialog: ${d.message()}`);
-		d.dismiss();
-	});
-	return errors;
-}
-
-async function ownerToken(server, owner) {
-	const login = await post(server, '/api/v1/auth/login', { json: { email: owner.email, password: owner.password } });
-	expect(login.status).toBe(200);
-	return { login: login.json, auth: { headers: { Authorization: `Bearer ${login.json.access_token}` } } };
-}
-
-async function constantAgent(server, auth, name, cap) {
-	const r = await request(server, 'POST', '/api/v1/agents', {
-		...auth,
-		json: { name, kind: 'builtin', capabilities: [cap], config: { type: 'constant', value: { answer: 42 }, confidence: 0.9 } },
-	});
-	expect(r.status).toBe(201);
-}
-
-async function createPattern(server, auth, definition) {
-	const r = await request(server, 'POST', '/api/v1/patterns', { ...auth, json: { name: definition.name, definition } });
-	expect(r.status).toBe(201);
-	return r.json;
-}
-
-const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"]`);
-const ready = (page) => expect(page.locator('#palette .palette-item').first()).toBeVisible();
-
-// Sets a property field of the selected node.
-async function setProp(page, name, value) {
-	const f = page.locator(`.props [data-prop="${name}"]`).locator('input, textarea, select');
-	if ((await f.evaluate((el) => el.tagName)) === 'SELECT') await f.selectOption(value);
-	else await f.fill(value);
-}
-
-// Connects one node's source handle (port) to another's input: click one, then the other
-// (React Flow's connect-on-click, which needs no drag).
-async function connect(page, from, port, to) {
-	await node(page, from).locator(`.react-flow__handle.source[data-handleid="${port}"]`).click();
-	await node(page, to).locator('.react-flow__handle.target').click();
-	await expect(page.locator(`.react-flow__edge[data-id="${from}.${port}->${to}"]`)).toHaveCount(1);
-}
+import { HOSTILE, watchConsole, ownerToken, constantAgent, createPattern, node, ready, setProp, connect } from './builder_helpers.mjs';
 
 test('build a pattern from scratch, validate it clean and save it', async ({ page, server }, testInfo) => {
 	const errors = watchConsole(page);
@@ -149,12 +96,23 @@ test('build a pattern from scratch, validate it clean and save it', async ({ pag
 	await node(page, 'consensus').click();
 	await setProp(page, 'weight', 'expertise');
 	await expect(page.locator('#save-status')).toHaveText('Unsaved changes');
+	// what the save will change, line by line, before it is saved
+	await expect(page.locator('#changes summary')).toHaveText('Changes since v1: +1 −0 lines');
+	await page.locator('#changes summary').click();
+	await expect(page.locator('#changes .dl-add')).toHaveCount(1);
+	await expect(page.locator('#changes .dl-add')).toContainText('weight: expertise');
+	await expect(page.locator('#changes .dl-del')).toHaveCount(0);
 	await page.locator('#builder-message').fill('weigh by expertise');
 	await page.locator('#builder-save').click();
-	await expect(page.locator('#save-status')).toHaveText('Saved v2.');
+	await expect(page.locator('#save-status')).toHaveText('Saved v2. See the diff from v1');
 	await expect(page.locator('#builder-version')).toHaveText('v2');
+	await expect(page.locator('#changes')).toHaveCount(0);
 	const versions = await request(server, 'GET', '/api/v1/patterns/built-here/versions', auth);
 	expect(versions.json.items[0].message).toBe('weigh by expertise');
+	// and the diff from the last version, on the versions page
+	await page.locator('#saved-diff').click();
+	await expect(page).toHaveURL(/\/patterns\/[^/]+\/versions\/diff\?from=1&to=2$/);
+	await expect(page.locator('main')).toContainText('weight: expertise');
 	expect(errors).toEqual([]);
 });
 
@@ -301,7 +259,7 @@ test('the YAML panel and the canvas edit each other', async ({ page, server }) =
 	await setProp(page, 'task', 'Answer twice');
 	await page.locator('#builder-message').fill('back to three');
 	await page.locator('#builder-save').click();
-	await expect(page.locator('#save-status')).toHaveText('Saved v2.');
+	await expect(page.locator('#save-status')).toHaveText('Saved v2. See the diff from v1');
 	const got = await request(server, 'GET', `/api/v1/patterns/${pattern.id}`, auth);
 	expect(got.json.version).toBe(2);
 	expect(Object.keys(got.json.definition.ui.positions).sort()).toEqual(['ask', 'in', 'out']);

@@ -21,27 +21,48 @@ import dagre from '@dagrejs/dagre';
 import { DEFAULT_PORT, docToGraph, edgeId, freeId, fromYaml, graphToDoc, nextUid, toYaml } from './doc.js';
 import { api, refusal } from './api.js';
 import PropertyPanel from './PropertyPanel.jsx';
+import RunPanel from './RunPanel.jsx';
+import Changes from './Changes.jsx';
+import { download, readDocument } from './files.js';
 
 const NODE_MIME = 'application/x-parallax-node-type';
 const VALIDATE_DELAY_MS = 300;
 const NODE_W = 200;
 const NODE_H = 84;
 
-// What every node on the canvas reads: the node types, the problems by node id, read-only.
-const Shared = createContext({ types: new Map(), problems: new Map(), readOnly: true });
+// What every node on the canvas reads: the node types, the problems by node id, read-only,
+// and the states of the test run the canvas shows (by node id).
+const Shared = createContext({ types: new Map(), problems: new Map(), readOnly: true, run: null });
+
+// The copied nodes (Ctrl+C), for Ctrl+V in this page: their definitions, positions and the
+// edges between them.
+let clipboard = null;
+
+function RunState({ st }) {
+	const parts = [st.status];
+	if (typeof st.confidence === 'number') parts.push(`confidence ${st.confidence.toFixed(2)}`);
+	if (typeof st.duration_ms === 'number') parts.push(st.duration_ms < 1000 ? `${Math.round(st.duration_ms)} ms` : `${(st.duration_ms / 1000).toFixed(1)} s`);
+	return (
+		<p className={`pnode-run run-${st.status}`} title={st.error || undefined}>
+			{parts.join(' · ')}
+		</p>
+	);
+}
 
 function PatternNode({ id, data, selected }) {
-	const { types, problems, readOnly } = useContext(Shared);
+	const { types, problems, readOnly, run } = useContext(Shared);
 	const type = types.get(data.def.type);
 	const ports = type ? type.ports : [DEFAULT_PORT];
 	const mine = problems.get(id) || [];
+	const st = run && run.nodes[id];
 	return (
-		<div className={`pnode${mine.length ? ' pnode-bad' : ''}${selected ? ' pnode-selected' : ''}`} data-node-id={id} data-type={data.def.type}>
+		<div className={`pnode${mine.length ? ' pnode-bad' : ''}${selected ? ' pnode-selected' : ''}${st ? ` pnode-${st.status}` : ''}`} data-node-id={id} data-type={data.def.type} data-run={st ? st.status : undefined}>
 			{!type || type.takes_input ? <Handle type="target" position={Position.Top} id="in" isConnectable={!readOnly} title={`${id}: input`} /> : null}
 			<div className="pnode-head">
 				<span className="pnode-type">{data.def.type}</span>
 				<strong className="pnode-id">{id}</strong>
 			</div>
+			{st ? <RunState st={st} /> : null}
 			{mine.length ? (
 				<p className="pnode-problem" role="note">
 					{mine[0].message}
@@ -171,12 +192,21 @@ function Problems({ problems, state, nodes, onPick }) {
 	);
 }
 
-function TextPanel({ text, error, readOnly, onText }) {
+function TextPanel({ text, error, readOnly, onText, format, onFormat }) {
 	return (
 		<section className="bl-text card" aria-labelledby="yaml-h">
-			<h2 id="yaml-h">YAML</h2>
+			<div className="bl-text-head">
+				<h2 id="yaml-h">{format === 'json' ? 'JSON' : 'YAML'}</h2>
+				<div className="seg" role="group" aria-label="Text format">
+					{['yaml', 'json'].map((f) => (
+						<button key={f} type="button" className="secondary small" aria-pressed={format === f} onClick={() => onFormat(f)} id={`text-${f}`}>
+							{f.toUpperCase()}
+						</button>
+					))}
+				</div>
+			</div>
 			<label htmlFor="builder-yaml" className="sr-only">
-				The pattern as YAML
+				The pattern as {format === 'json' ? 'JSON' : 'YAML'}
 			</label>
 			<textarea
 				id="builder-yaml"
@@ -207,8 +237,10 @@ function Canvas({ boot, types }) {
 	const [pattern, setPattern] = useState(boot.pattern);
 	const [message, setMessage] = useState('');
 	const [saving, setSaving] = useState(false);
-	const [notice, setNotice] = useState(null);
+	const [notice, setNotice] = useState(() => (boot.notice ? { text: boot.notice } : null));
 	const [panelRev, setPanelRev] = useState(0); // remounts the property fields after outside edits
+	const [run, setRun] = useState(null); // {id, nodes: {id: {status, confidence, duration_ms}}}
+	const [savedDoc, setSavedDoc] = useState(() => boot.definition || null); // the last version, for the diff
 	const typeMap = useMemo(() => new Map(types.map((t) => [t.name, t])), [types]);
 
 	const doc = useMemo(() => graphToDoc(meta, nodes, edges), [meta, nodes, edges]);
@@ -219,15 +251,18 @@ function Canvas({ boot, types }) {
 
 	// a pattern saved without positions: lay it out once its nodes are measured
 	const laidOut = useRef(!first.unplaced || !first.nodes.length);
+	const opened = useRef(laidOut.current); // the document the page opened with is laid out
 	useEffect(() => {
 		if (laidOut.current || !nodes.length || !nodes.every((n) => n.measured)) return;
 		laidOut.current = true;
-		undoLog.current.key = 'layout'; // opening's own layout is not an undo step
+		// the layout is part of the step that brought the nodes (opening is no step at all)
+		undoLog.current.key = 'layout';
 		const placed = layout(nodes, edges);
 		setNodes(placed);
-		setSaved(JSON.stringify(graphToDoc(meta, placed, edges)));
+		if (!opened.current && boot.pattern) setSaved(JSON.stringify(graphToDoc(meta, placed, edges)));
+		opened.current = true;
 		requestAnimationFrame(() => rf.fitView({ padding: 0.15 }));
-	}, [nodes, edges, meta, rf, setNodes]);
+	}, [nodes, edges, meta, rf, setNodes, boot.pattern]);
 
 	// ---- validation: the server's, 300 ms after the last change ----
 	useEffect(() => {
@@ -263,18 +298,31 @@ function Canvas({ boot, types }) {
 		}
 		return m;
 	}, [problems, nodes]);
-	const shared = useMemo(() => ({ types: typeMap, problems: problemsByNode, readOnly }), [typeMap, problemsByNode, readOnly]);
+	const shared = useMemo(() => ({ types: typeMap, problems: problemsByNode, readOnly, run }), [typeMap, problemsByNode, readOnly, run]);
+	// a change to what the nodes do makes the last run's states stale
+	const ranOn = useRef(bare);
+	useEffect(() => {
+		if (run && bare !== ranOn.current) setRun(null);
+	}, [bare, run]);
 
 	// ---- the YAML panel: follows the canvas, and drives it when it parses ----
+	const [format, setFormat] = useState('yaml');
+	const asText = (d, f) => (f === 'json' ? JSON.stringify(d, null, 2) : toYaml(d));
 	const [text, setText] = useState(() => toYaml(doc));
 	const [textError, setTextError] = useState(null);
 	const fromText = useRef(null); // the document the last text edit made
 	useEffect(() => {
 		if (docText === fromText.current) return;
 		fromText.current = null;
-		setText(toYaml(doc));
+		setText(asText(doc, format));
 		setTextError(null);
-	}, [doc, docText]);
+	}, [doc, docText, format]);
+	const onFormat = (f) => {
+		fromText.current = null;
+		setFormat(f);
+		setText(asText(doc, f));
+		setTextError(null);
+	};
 	const onText = (t) => {
 		setText(t);
 		const r = fromYaml(t);
@@ -284,16 +332,23 @@ function Canvas({ boot, types }) {
 		}
 		setTextError(null);
 		const keep = Object.fromEntries(nodes.map((n) => [n.id, n.position]));
-		const g = docToGraph(r.doc, keep);
+		showDoc(r.doc, keep);
+	};
+	// a document from the text, a file or a template on the canvas; keep: positions for the
+	// nodes it does not place
+	const showDoc = (d, keep) => {
+		const g = docToGraph(d, keep || {});
 		const sel = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
 		const next = g.nodes.map((n) => (sel.has(n.id) ? { ...n, selected: true } : n));
-		fromText.current = JSON.stringify(graphToDoc(g.meta, next, g.edges));
+		fromText.current = keep ? JSON.stringify(graphToDoc(g.meta, next, g.edges)) : null;
 		setMeta(g.meta);
 		setNodes(next);
 		setEdges(g.edges);
 		setPanelRev((v) => v + 1);
+		// a whole new document without positions is laid out once its nodes are measured
+		if (!keep && g.unplaced && g.nodes.length) laidOut.current = false;
 		// a node the text added may sit outside the view: bring every node into it
-		if (next.some((n) => !(n.id in keep))) requestAnimationFrame(() => rf.fitView({ padding: 0.15, duration: 150 }));
+		else if (next.some((n) => !keep || !(n.id in keep))) requestAnimationFrame(() => rf.fitView({ padding: 0.15, duration: 150 }));
 	};
 
 	// ---- undo and redo: snapshots of the document (positions included) ----
@@ -347,6 +402,16 @@ function Canvas({ boot, types }) {
 			if (k === 'd' && !e.shiftKey) {
 				e.preventDefault(); // not the browser's bookmark
 				duplicateSelected();
+			} else if (k === 'c' && !e.shiftKey && selected.length) {
+				if (window.getSelection && String(window.getSelection())) return; // copying text
+				e.preventDefault();
+				copySelected();
+			} else if (k === 'v' && !e.shiftKey && clipboard) {
+				e.preventDefault();
+				paste(clipboard);
+			} else if (k === 'a' && !e.shiftKey) {
+				e.preventDefault();
+				setNodes((ns) => ns.map((n) => (n.selected ? n : { ...n, selected: true })));
 			} else if (k === 'z' || k === 'y') {
 				e.preventDefault();
 				travel(k === 'y' || e.shiftKey ? 1 : -1);
@@ -430,17 +495,46 @@ function Canvas({ boot, types }) {
 		if (on) onConnect({ source, sourceHandle: port, target });
 		else setEdges((es) => es.filter((e) => !(e.source === source && e.target === target && (e.sourceHandle || DEFAULT_PORT) === port)));
 	};
-	// Ctrl+D or the button: copies of the selected nodes (options, not edges), offset, selected
-	const duplicateSelected = () => {
-		if (readOnly || !selected.length) return;
+	// The selected nodes and the edges between them, as the clipboard holds them.
+	const cut = () => {
+		const ids = new Set(selected.map((n) => n.id));
+		return {
+			nodes: selected.map((n) => ({ id: n.id, position: { ...n.position }, def: structuredClone(n.data.def) })),
+			edges: edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map((e) => ({ source: e.source, port: e.sourceHandle || DEFAULT_PORT, target: e.target })),
+			pastes: 0,
+		};
+	};
+	const copySelected = () => {
+		if (!selected.length) return;
+		clipboard = cut();
+		setNotice({ text: `Copied ${clipboard.nodes.length} node${clipboard.nodes.length === 1 ? '' : 's'}: Ctrl+V pastes them.` });
+	};
+	// Pastes a clipboard: fresh ids (a copy of ask2 is ask3), offset from the originals (a
+	// further 40 px each time), the edges between the copies kept, and the copies selected.
+	const paste = (clip) => {
+		if (readOnly || !clip || !clip.nodes.length) return;
+		clip.pastes += 1;
+		const shift = 40 * clip.pastes;
 		const taken = [...nodes];
-		const copies = selected.map((n) => {
-			const id = freeId(taken, n.id);
-			const copy = { id, type: 'pattern', position: { x: n.position.x + 40, y: n.position.y + 40 }, data: { def: structuredClone(n.data.def), uid: nextUid() }, selected: true };
+		const rename = new Map();
+		const copies = clip.nodes.map((c) => {
+			const id = freeId(taken, c.id);
+			rename.set(c.id, id);
+			const copy = { id, type: 'pattern', position: { x: c.position.x + shift, y: c.position.y + shift }, data: { def: structuredClone(c.def), uid: nextUid() }, selected: true };
 			taken.push(copy);
 			return copy;
 		});
+		const links = clip.edges.map((e) => {
+			const source = rename.get(e.source);
+			const target = rename.get(e.target);
+			return { id: edgeId(source, e.port, target), source, sourceHandle: e.port, target, targetHandle: 'in' };
+		});
 		setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n)).concat(copies));
+		setEdges((es) => es.concat(links));
+	};
+	// Ctrl+D or the button: a copy of the selection in place (the clipboard is left alone)
+	const duplicateSelected = () => {
+		if (!readOnly && selected.length) paste(cut());
 	};
 	const removeSelected = () => {
 		const gone = new Set(selected.map((n) => n.id));
@@ -462,6 +556,35 @@ function Canvas({ boot, types }) {
 	};
 	const setName = (v) => setMeta((m) => ({ ...m, name: v }));
 
+	// ---- files and templates: a whole document onto the canvas (one undo step) ----
+	const fileInput = useRef(null);
+	const onFile = async (e) => {
+		const file = e.target.files && e.target.files[0];
+		e.target.value = ''; // the same file again is a new import
+		if (!file) return;
+		const r = await readDocument(file);
+		if (r.error) {
+			setNotice({ error: true, text: `Not imported: ${r.error}` });
+			return;
+		}
+		showDoc(r.doc, null);
+		setNotice({ text: `Imported ${file.name}.` });
+	};
+	const exportAs = (format) => download(JSON.parse(docText), format);
+	const [library, setLibrary] = useState(null);
+	const loadLibrary = async () => {
+		if (library) return;
+		const r = await api('GET', boot.library_url);
+		setLibrary(r.status === 200 && r.json && Array.isArray(r.json.items) ? r.json.items : []);
+	};
+	const openTemplate = (name) => {
+		const t = (library || []).find((x) => x.name === name);
+		if (!t || !t.definition) return;
+		if (nodes.length && !window.confirm(`Replace the canvas with the library pattern ${name}?`)) return;
+		showDoc(t.definition, null);
+		setNotice({ text: `Started from the library pattern ${name}: nothing is saved until you create it.` });
+	};
+
 	// ---- saving: a new version, or the pattern itself when it is new ----
 	const save = async (e) => {
 		e.preventDefault();
@@ -482,8 +605,9 @@ function Canvas({ boot, types }) {
 		const next = pattern ? { ...pattern, version } : { id: r.json.id, name: r.json.name, version };
 		setPattern(next);
 		setSaved(docText);
+		setSavedDoc(definition);
 		setMessage('');
-		setNotice({ text: `Saved v${version}.` });
+		setNotice({ text: `Saved v${version}.`, diff: pattern && version > 1 ? `/patterns/${encodeURIComponent(next.id)}/versions/diff?from=${version - 1}&to=${version}` : null });
 		const badge = document.getElementById('builder-version');
 		if (badge) badge.textContent = `v${version}`;
 		if (!pattern) window.history.replaceState(null, '', `/patterns/${encodeURIComponent(next.id)}/builder`);
@@ -526,9 +650,45 @@ function Canvas({ boot, types }) {
 						</button>
 					) : null}
 					{!readOnly ? (
-						<button type="button" className="secondary small" onClick={removeSelected} disabled={!selected.length && !edges.some((x) => x.selected)} id="delete-selected">
-							Delete selected
-						</button>
+						<>
+							<button type="button" className="secondary small" onClick={copySelected} disabled={!selected.length} id="copy-selected" aria-keyshortcuts="Control+C">
+								Copy
+							</button>
+							<button type="button" className="secondary small" onClick={() => paste(clipboard)} disabled={!clipboard} id="paste" aria-keyshortcuts="Control+V">
+								Paste
+							</button>
+							<button type="button" className="secondary small" onClick={removeSelected} disabled={!selected.length && !edges.some((x) => x.selected)} id="delete-selected">
+								Delete selected
+							</button>
+						</>
+					) : null}
+					<span className="bl-sep" aria-hidden="true" />
+					{!readOnly ? (
+						<>
+							<button type="button" className="secondary small" onClick={() => fileInput.current && fileInput.current.click()} id="import-file">
+								Import file…
+							</button>
+							<input type="file" ref={fileInput} accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml" onChange={onFile} hidden id="import-input" aria-label="Import a YAML or JSON file" />
+						</>
+					) : null}
+					<button type="button" className="secondary small" onClick={() => exportAs('yaml')} id="export-yaml">
+						Export YAML
+					</button>
+					<button type="button" className="secondary small" onClick={() => exportAs('json')} id="export-json">
+						Export JSON
+					</button>
+					{!readOnly && !pattern ? (
+						<span className="bl-template">
+							<label htmlFor="template-pick">Template</label>
+							<select id="template-pick" value="" onFocus={loadLibrary} onMouseDown={loadLibrary} onChange={(e) => openTemplate(e.target.value)}>
+								<option value="">{library === null ? 'Library patterns…' : 'Start from…'}</option>
+								{(library || []).map((t) => (
+									<option key={t.name} value={t.name}>
+										{t.name}
+									</option>
+								))}
+							</select>
+						</span>
 					) : null}
 				</div>
 				{!readOnly ? (
@@ -551,8 +711,17 @@ function Canvas({ boot, types }) {
 				) : null}
 				<p className={`bl-status${notice && notice.error ? ' prop-error' : ''}`} id="save-status" role="status">
 					{notice ? notice.text : dirty ? 'Unsaved changes' : pattern ? `v${pattern.version}, saved` : 'Not saved yet'}
+					{notice && notice.diff ? (
+						<>
+							{' '}
+							<a href={notice.diff} id="saved-diff">
+								See the diff from v{pattern.version - 1}
+							</a>
+						</>
+					) : null}
 				</p>
 			</div>
+			{pattern && savedDoc && dirty ? <Changes saved={savedDoc} current={doc} version={pattern.version} /> : null}
 			<div className="bl-grid">
 				<Palette types={types} readOnly={readOnly} onAdd={(t) => addNode(t)} />
 				<div className="bl-flow" onDrop={onDrop} onDragOver={onDragOver} aria-label="Canvas" role="region">
@@ -594,15 +763,29 @@ function Canvas({ boot, types }) {
 								onOption={setOption}
 								onRename={rename}
 								sources={{ types: typeMap, edges, wouldCycle: (from, to) => reaches(edges, to, from), onSource: setSource }}
+								problems={problemsByNode.get(one.id)}
 							/>
 						) : (
 							<p className="muted">{selected.length ? `${selected.length} nodes selected.` : 'Select a node to see its options.'}</p>
 						)}
 					</section>
 					<Problems problems={problems} state={vstate} nodes={nodes} onPick={focusNode} />
+					{pattern && boot.can_run && savedDoc ? (
+						<RunPanel
+							key={`${pattern.id}:${pattern.version}`}
+							pattern={pattern}
+							schema={savedDoc.input}
+							nodeIds={(savedDoc.nodes || []).map((n) => n && n.id).filter(Boolean)}
+							dirty={dirty}
+							onRun={(r) => {
+								ranOn.current = bare;
+								setRun(r);
+							}}
+						/>
+					) : null}
 				</div>
 			</div>
-			<TextPanel text={text} error={textError} readOnly={readOnly} onText={onText} />
+			<TextPanel text={text} error={textError} readOnly={readOnly} onText={onText} format={format} onFormat={onFormat} />
 		</Shared.Provider>
 	);
 }

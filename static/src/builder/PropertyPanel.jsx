@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { ID_RE } from './doc.js';
 
-function kindOf(schema) {
+export function kindOf(schema) {
 	const t = Array.isArray(schema.type) ? schema.type[0] : schema.type;
 	if (Array.isArray(schema.enum)) return 'enum';
 	if (t === 'integer' || t === 'number' || t === 'boolean' || t === 'string') return t;
@@ -49,7 +49,7 @@ export function check(kind, schema, text, required) {
 	}
 }
 
-function Field({ nodeId, name, schema, required, value, onChange, readOnly }) {
+function Field({ nodeId, name, schema, required, value, onChange, readOnly, server }) {
 	const kind = kindOf(schema);
 	const [text, setText] = useState(() => shown(kind, value));
 	const [error, setError] = useState(() => (required && (value === undefined || value === null) ? 'Required.' : ''));
@@ -96,19 +96,32 @@ function Field({ nodeId, name, schema, required, value, onChange, readOnly }) {
 		);
 	}
 	const range = schema.minimum !== undefined && schema.maximum !== undefined ? ` ${schema.minimum} to ${schema.maximum}.` : '';
+	// the field's own check first; then what the server said of the value it has (a jq
+	// expression is compiled there, as the pattern is validated after each change)
+	const said = !error && server ? server : '';
 	return (
-		<div className={`prop${error ? ' prop-bad' : ''}`} data-prop={name}>
+		<div className={`prop${error || said ? ' prop-bad' : ''}`} data-prop={name}>
 			<label htmlFor={id}>
 				{name}
 				{required ? <span className="req" aria-hidden="true"> *</span> : null}
 				<span className="muted prop-kind"> {kind === 'json' ? schema.type || 'JSON' : kind}{schema.format === 'jq' ? ' (jq)' : ''}</span>
 			</label>
 			{control}
-			<p className={error ? 'prop-error' : 'muted prop-hint'} id={hint} role={error ? 'alert' : undefined}>
-				{error || `${schema.description || ''}${range}`}
+			<p className={error || said ? 'prop-error' : 'muted prop-hint'} id={hint} role={error || said ? 'alert' : undefined}>
+				{error || said || `${schema.description || ''}${range}`}
 			</p>
 		</div>
 	);
+}
+
+// The server's problems with this node, by option: nodes[3].expr -> expr.
+function serverByOption(problems) {
+	const m = {};
+	for (const p of problems || []) {
+		const r = /^nodes\[\d+\]\.([A-Za-z0-9_]+)/.exec(p.path || '');
+		if (r && !m[r[1]]) m[r[1]] = p.message;
+	}
+	return m;
 }
 
 // The node's sources as checkboxes, one per port of every other node: connecting without a
@@ -139,7 +152,8 @@ function Sources({ node, nodes, types, edges, wouldCycle, onSource }) {
 	);
 }
 
-export default function PropertyPanel({ node, type, nodes, readOnly, onOption, onRename, sources }) {
+export default function PropertyPanel({ node, type, nodes, readOnly, onOption, onRename, sources, problems }) {
+	const server = serverByOption(problems);
 	const [idText, setIdText] = useState(node.id);
 	const [idError, setIdError] = useState('');
 	const schema = (type && type.options_schema) || {};
@@ -169,7 +183,7 @@ export default function PropertyPanel({ node, type, nodes, readOnly, onOption, o
 				{!type ? <p className="prop-error">Unknown node type {def.type}: the server publishes no such type.</p> : null}
 				{Object.keys(props).length === 0 && type ? <p className="muted">A {def.type} node has no options.</p> : null}
 				{Object.entries(props).map(([name, s]) => (
-					<Field key={name} nodeId={node.id} name={name} schema={s} required={required.has(name)} value={def[name]} onChange={onOption} readOnly={readOnly} />
+					<Field key={name} nodeId={node.id} name={name} schema={s} required={required.has(name)} value={def[name]} onChange={onOption} readOnly={readOnly} server={server[name]} />
 				))}
 			</fieldset>
 		</form>

@@ -65,7 +65,11 @@ export function docToGraph(doc, previous = {}) {
 		const { id: _id, from, ...def } = n;
 		const position = it.p || free();
 		if (!it.p) taken.push(position);
-		nodes.push({ id, type: 'pattern', position, data: { def, uid: nextUid() } });
+		// a one-source list stays a list on the way back (import then export gives the
+		// document back as it was written)
+		const data = { def, uid: nextUid() };
+		if (Array.isArray(from)) data.fromList = true;
+		nodes.push({ id, type: 'pattern', position, data });
 		for (const s of fromList(from)) {
 			const { source, port } = parseSource(s);
 			edges.push({ id: edgeId(source, port, id), source, sourceHandle: port, target: id, targetHandle: 'in' });
@@ -91,7 +95,7 @@ export function graphToDoc(meta, nodes, edges, withUi = true) {
 		const { type, ...rest } = n.data.def;
 		const o = { id: n.id, type };
 		const from = incoming.get(n.id);
-		if (from && from.length) o.from = from.length === 1 ? from[0] : from;
+		if (from && from.length) o.from = from.length === 1 && !n.data.fromList ? from[0] : from;
 		return Object.assign(o, rest);
 	});
 	if (withUi) {

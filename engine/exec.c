@@ -97,8 +97,9 @@ static void step_record(struct run *r, size_t i, const char *status, const cJSON
 		r->hooks.checkpoint(r->hooks.ud, st);
 }
 
-/* What a live view shows of a node that ended (the builder's canvas, the execution page):
- * how long it ran, its confidence when its output carries one, and the port it took. */
+/* What a live view shows of a node that ended (the builder's canvas): how long it ran, its
+ * confidence when its output is a result that carries one (an agent node's list of results:
+ * each one's), and the port it took. */
 static cJSON *node_outcome(const struct node_exec *x, const cJSON *output, const char *port)
 {
 	cJSON *d = cJSON_CreateObject();
@@ -106,6 +107,15 @@ static cJSON *node_outcome(const struct node_exec *x, const cJSON *output, const
 	double c = output && cJSON_IsObject(output) ? result_confidence(output) : CONF_NONE;
 	if (c != CONF_NONE)
 		cJSON_AddNumberToObject(d, "confidence", c);
+	if (cJSON_IsArray(output)) {
+		cJSON *all = cJSON_AddArrayToObject(d, "confidences");
+		const cJSON *it;
+		cJSON_ArrayForEach(it, output) {
+			double ic = cJSON_IsObject(it) ? result_confidence(it) : CONF_NONE;
+			if (ic != CONF_NONE)
+				cJSON_AddItemToArray(all, cJSON_CreateNumber(ic));
+		}
+	}
 	if (port && strcmp(port, "out"))
 		cJSON_AddStringToObject(d, "port", port);
 	return d;

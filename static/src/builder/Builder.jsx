@@ -40,7 +40,10 @@ let clipboard = null;
 
 function RunState({ st }) {
 	const parts = [st.status];
+	const cs = Array.isArray(st.confidences) ? st.confidences.filter((c) => typeof c === 'number') : [];
 	if (typeof st.confidence === 'number') parts.push(`confidence ${st.confidence.toFixed(2)}`);
+	else if (cs.length === 1) parts.push(`confidence ${cs[0].toFixed(2)}`);
+	else if (cs.length > 1) parts.push(`confidence ${Math.min(...cs).toFixed(2)}–${Math.max(...cs).toFixed(2)} (${cs.length} answers)`);
 	if (typeof st.duration_ms === 'number') parts.push(st.duration_ms < 1000 ? `${Math.round(st.duration_ms)} ms` : `${(st.duration_ms / 1000).toFixed(1)} s`);
 	return (
 		<p className={`pnode-run run-${st.status}`} title={st.error || undefined}>
@@ -237,7 +240,11 @@ function Canvas({ boot, types }) {
 	const [pattern, setPattern] = useState(boot.pattern);
 	const [message, setMessage] = useState('');
 	const [saving, setSaving] = useState(false);
-	const [notice, setNotice] = useState(() => (boot.notice ? { text: boot.notice } : null));
+	// the status line's notice (saved, copied, imported, refused) lasts until the next edit; a
+	// notice about an edit (an import) outlives that edit's own undo step
+	const [notice, setNotice] = useState(() => (boot.notice ? { text: boot.notice, fresh: true } : null));
+	const noticeRef = useRef(notice);
+	noticeRef.current = notice;
 	const [panelRev, setPanelRev] = useState(0); // remounts the property fields after outside edits
 	const [run, setRun] = useState(null); // {id, nodes: {id: {status, confidence, duration_ms}}}
 	const [savedDoc, setSavedDoc] = useState(() => boot.definition || null); // the last version, for the diff
@@ -374,6 +381,8 @@ function Canvas({ boot, types }) {
 		h.at = h.stack.length - 1;
 		h.key = key;
 		setHistoryRev((v) => v + 1);
+		const n = noticeRef.current;
+		if (n && !merge) setNotice(n.fresh ? { ...n, fresh: false } : null);
 	}, [docText, nodes]);
 	const travel = (step) => {
 		const h = undoLog.current;
@@ -568,7 +577,7 @@ function Canvas({ boot, types }) {
 			return;
 		}
 		showDoc(r.doc, null);
-		setNotice({ text: `Imported ${file.name}.` });
+		setNotice({ text: `Imported ${file.name}.`, fresh: true });
 	};
 	const exportAs = (format) => download(JSON.parse(docText), format);
 	const [library, setLibrary] = useState(null);
@@ -582,7 +591,7 @@ function Canvas({ boot, types }) {
 		if (!t || !t.definition) return;
 		if (nodes.length && !window.confirm(`Replace the canvas with the library pattern ${name}?`)) return;
 		showDoc(t.definition, null);
-		setNotice({ text: `Started from the library pattern ${name}: nothing is saved until you create it.` });
+		setNotice({ text: `Started from the library pattern ${name}: nothing is saved until you create it.`, fresh: true });
 	};
 
 	// ---- saving: a new version, or the pattern itself when it is new ----

@@ -90,7 +90,11 @@ export default function RunPanel({ pattern, schema, nodeIds, dirty, onRun }) {
 			es.close();
 			const r = await api('GET', `/api/v1/executions/${encodeURIComponent(id)}`);
 			if (r.status !== 200 || !r.json) return;
-			states = { ...states, ...statesFromSteps(r.json.steps) };
+			// the record wins, but what it does not say (an agent node's confidences) stays
+			for (const [n, st] of Object.entries(statesFromSteps(r.json.steps))) {
+				const was = states[n] || {};
+				states = { ...states, [n]: { ...st, confidence: st.confidence ?? was.confidence ?? null, confidences: was.confidences || null, duration_ms: st.duration_ms ?? was.duration_ms ?? null } };
+			}
 			// a node the run never reached stays queued no longer: it did not run
 			for (const n of Object.keys(states)) if (states[n].status === 'queued' || states[n].status === 'running') states[n] = { status: TERMINAL.has(r.json.status) ? 'skipped' : states[n].status };
 			onRun({ id, nodes: states, status: r.json.status });
@@ -108,7 +112,7 @@ export default function RunPanel({ pattern, schema, nodeIds, dirty, onRun }) {
 				if (type === 'execution_finished') finish();
 				else if (!ev.node) return;
 				else if (type === 'node_started') set(ev.node, { status: 'running' });
-				else if (type === 'node_finished') set(ev.node, { status: 'succeeded', confidence: d.confidence ?? null, duration_ms: d.duration_ms ?? null });
+				else if (type === 'node_finished') set(ev.node, { status: 'succeeded', confidence: d.confidence ?? null, confidences: Array.isArray(d.confidences) ? d.confidences : null, duration_ms: d.duration_ms ?? null });
 				else if (type === 'node_failed') set(ev.node, { status: 'failed', duration_ms: d.duration_ms ?? null, error: d.error || null });
 				else if (type === 'node_skipped') set(ev.node, { status: 'skipped' });
 				else if (type === 'waiting_approval') set(ev.node, { status: 'waiting' });

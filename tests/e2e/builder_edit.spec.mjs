@@ -39,7 +39,7 @@ test('multi-select, copy and paste with the edges between the copies, delete a s
 	await node(page, 'ask').click();
 	await node(page, 'check').click({ modifiers: ['Control'] });
 	await expect(page.locator('.react-flow__node.selected')).toHaveCount(2);
-	await expect(page.locator('.bl-props')).toContainText('2 nodes selected.');
+	await expect(page.locator('.bl-props')).toContainText('2 nodes selected:');
 
 	// copy; paste twice: fresh ids, the edge between the copies kept, none to the rest
 	await node(page, 'check').press('Control+c');
@@ -77,7 +77,7 @@ test('multi-select, copy and paste with the edges between the copies, delete a s
 	await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
 	await page.keyboard.press('Control+a');
 	await expect(page.locator('.react-flow__node.selected')).toHaveCount(8);
-	await expect(page.locator('.bl-props')).toContainText('8 nodes selected.');
+	await expect(page.locator('.bl-props')).toContainText('8 nodes selected:');
 	await page.locator('#duplicate-selected').click();
 	await expect(page.locator('.react-flow__node')).toHaveCount(16);
 	await expect(edge(page, 'in2.out->ask4')).toHaveCount(1);

@@ -21,6 +21,7 @@ import dagre from '@dagrejs/dagre';
 import { DEFAULT_PORT, docToGraph, edgeId, freeId, fromYaml, graphToDoc, nextUid, toYaml } from './doc.js';
 import { api, refusal } from './api.js';
 import PropertyPanel from './PropertyPanel.jsx';
+import PatternPanel from './PatternPanel.jsx';
 import RunPanel from './RunPanel.jsx';
 import Changes from './Changes.jsx';
 import { download, readDocument } from './files.js';
@@ -761,7 +762,7 @@ function Canvas({ boot, types }) {
 				</div>
 				<div className="bl-side">
 					<section className="bl-props card" aria-labelledby="props-h">
-						<h2 id="props-h">Properties</h2>
+						<h2 id="props-h">{one || selected.length ? 'Properties' : 'Pattern'}</h2>
 						{one ? (
 							<PropertyPanel
 								key={`${one.data.uid}:${panelRev}`}
@@ -775,7 +776,11 @@ function Canvas({ boot, types }) {
 								problems={problemsByNode.get(one.id)}
 							/>
 						) : (
-							<p className="muted">{selected.length ? `${selected.length} nodes selected.` : 'Select a node to see its options.'}</p>
+							selected.length ? (
+								<p className="muted">{selected.length} nodes selected: copy, duplicate or delete them together, or drag them as one.</p>
+							) : (
+								<PatternPanel key={panelRev} meta={meta} readOnly={readOnly} onMeta={setMeta} />
+							)
 						)}
 					</section>
 					<Problems problems={problems} state={vstate} nodes={nodes} onPick={focusNode} />

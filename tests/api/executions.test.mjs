@@ -226,6 +226,41 @@ describe('executions', () => {
 		assert.match(stream.text, /event: execution_finished\ndata: [^\n]*timed_out/);
 	});
 
+	test('node events say what a live view shows: duration, confidence, the port, and skipped nodes', async () => {
+		const p = await createPattern(ctx, onePattern(uniq('branches'), cap, [
+			{ id: 'in', type: 'input' },
+			{ id: 'gate', type: 'condition', from: 'in', expr: '.input.go == true' },
+			{ id: 'ask', type: 'agent', from: 'gate.true', select: { capabilities: [cap] }, task: 'Answer' },
+			{ id: 'never', type: 'agent', from: 'gate.false', select: { capabilities: [cap] }, task: 'Answer' },
+			{ id: 'shape', type: 'transform', from: ['ask', 'never'], value: '.input', confidence: '0.6' },
+			{ id: 'out', type: 'output', from: 'shape' },
+		]));
+		const res = await submit(ctx, { pattern: p.name, input: { go: true } }, {}, '?wait=10');
+		assert.equal(res.json.status, 'succeeded', res.text);
+		const list = expectStatus(await api(ctx, 'GET', `/api/v1/executions/${res.json.id}/events`, ctx.dev.token), 200, 'events');
+		const finished = Object.fromEntries(list.items.filter((e) => e.type === 'node_finished').map((e) => [e.node, e.data]));
+		assert.deepEqual(Object.keys(finished).sort(), ['ask', 'gate', 'in', 'out', 'shape']);
+		for (const d of Object.values(finished)) assert.ok(Number.isInteger(d.duration_ms) && d.duration_ms >= 0, JSON.stringify(d));
+		assert.equal(finished.gate.port, 'true');
+		assert.equal(finished.ask.port, undefined, 'the default port is not named');
+		assert.deepEqual(finished.ask.confidences, [0.8], 'an agent node: each answer\'s confidence');
+		assert.equal(finished.shape.confidence, 0.6);
+		assert.deepEqual(list.items.filter((e) => e.type === 'node_skipped').map((e) => e.node), ['never']);
+		// a failed node says how long it ran and why
+		const bad = await createPattern(ctx, onePattern(uniq('fails'), cap, [
+			{ id: 'in', type: 'input' },
+			{ id: 'ask', type: 'agent', from: 'in', select: { capabilities: [uniq('nobody')] }, task: 'Answer' },
+			{ id: 'out', type: 'output', from: 'ask' },
+		]));
+		const f = await submit(ctx, { pattern: bad.name, input: {} }, {}, '?wait=10');
+		assert.equal(f.json.status, 'failed', f.text);
+		const fl = expectStatus(await api(ctx, 'GET', `/api/v1/executions/${f.json.id}/events`, ctx.dev.token), 200, 'events');
+		const failed = fl.items.find((e) => e.type === 'node_failed');
+		assert.equal(failed.node, 'ask');
+		assert.ok(Number.isInteger(failed.data.duration_ms));
+		assert.match(failed.data.error, /\S/);
+	});
+
 	test('feed: a version that moves with the newest executions, and a stream of changes', async () => {
 		const p = await createPattern(ctx, onePattern(uniq('fed'), cap));
 		const v1 = expectStatus(await api(ctx, 'GET', '/api/v1/executions/feed', ctx.viewer.token), 200, 'feed').version;

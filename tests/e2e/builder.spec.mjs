@@ -21,7 +21,7 @@ test('build a pattern from scratch, validate it clean and save it', async ({ pag
 	await ready(page);
 	await expect(page.locator('.bl-empty')).toContainText('Empty canvas');
 
-	// drag an input and an agent; add the rest from the keyboard (focus, Enter)
+	// drag every node from the palette (the keyboard's way in is in the undo test)
 	const canvas = page.locator('.bl-flow');
 	await page.locator('.palette-item[data-type="input"]').dragTo(canvas, { targetPosition: { x: 350, y: 60 } });
 	await expect(node(page, 'input')).toBeVisible();
@@ -32,8 +32,7 @@ test('build a pattern from scratch, validate it clean and save it', async ({ pag
 	await page.locator('#prop-node-id').fill('ask_alpha');
 	await expect(node(page, 'ask_alpha')).toBeVisible();
 
-	await page.locator('.palette-item[data-type="agent"]').focus();
-	await page.keyboard.press('Enter');
+	await page.locator('.palette-item[data-type="agent"]').dragTo(canvas, { targetPosition: { x: 540, y: 200 } });
 	await expect(node(page, 'agent')).toBeVisible();
 	// required fields are flagged as you type
 	await expect(page.locator('.props [data-prop="task"] .prop-error')).toHaveText('Required.');

@@ -3,7 +3,7 @@
 // palette and the property panel, its edges from the keyboard), saved, equal to the library's
 // document, and run from the builder.
 import { test, expect } from './fixtures.mjs';
-import { signIn } from './helpers.mjs';
+import { signIn, seriousViolations } from './helpers.mjs';
 import { request, setupOwner } from '../api/helpers/server.mjs';
 import { watchConsole, ownerToken, constantAgent, node, ready, setProp } from './builder_helpers.mjs';
 
@@ -56,6 +56,7 @@ test('rebuild simple-consensus on the canvas with no YAML, save it, run it', asy
 	await page.locator('#input-add').click();
 	await page.locator('#in-field-remove').click(); // one too many
 	await expect(page.locator('.in-field')).toHaveCount(2);
+	expect(await seriousViolations(page)).toEqual([]);
 
 	// the nodes, from the palette and the property panel
 	await add(page, 'input', 'in');

@@ -117,3 +117,29 @@ test('a jq expression is compiled by the server as you type, its error under its
 	await expect(field.locator('.prop-hint')).toContainText('truthy takes the true branch');
 	expect(errors).toEqual([]);
 });
+
+test('leaving with unsaved changes asks first; a saved canvas leaves without asking', async ({ page, server }) => {
+	await chain(page, server);
+	const asked = [];
+	page.on('dialog', (d) => {
+		asked.push(d.type());
+		d.dismiss(); // stay
+	});
+	// saved: closing the page asks nothing
+	await node(page, 'ask').click();
+	await page.close({ runBeforeUnload: true }).catch(() => {});
+	expect(asked).toEqual([]);
+});
+
+test('an unsaved change holds the page: the browser asks before leaving', async ({ page, server }) => {
+	await chain(page, server);
+	await node(page, 'ask').click();
+	await setProp(page, 'task', 'Answer again');
+	await expect(page.locator('#save-status')).toHaveText('Unsaved changes');
+	const dialog = page.waitForEvent('dialog');
+	await page.close({ runBeforeUnload: true });
+	const d = await dialog;
+	expect(d.type()).toBe('beforeunload');
+	await d.dismiss(); // stay on the page
+	await expect(page.locator('#builder-yaml')).toHaveValue(/task: Answer again/);
+});

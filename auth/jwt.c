@@ -88,7 +88,8 @@ static int jwt_precheck(const char *token, const char *const *algs, int *which, 
 			goto out;
 		}
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(h, "kid");
-	if (k && (!allow_kid || !cJSON_IsString(k) || strlen(k->valuestring) >= kidsz)) {
+	/* kidsz bounds the copy; jwt_verify_pinned asks for none. */
+	if (k && (!allow_kid || !cJSON_IsString(k) || (kid && strlen(k->valuestring) >= kidsz))) {
 		ret = bad(e, "kid");
 		goto out;
 	}

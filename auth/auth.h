@@ -218,9 +218,14 @@ struct oidc_expect {
 };
 /* Verify an ID token: RS256 or ES256 only, with the issuer's key for its kid,
  * then iss, aud (and azp when there are several audiences), exp, nbf, iat,
- * sub and nonce. *claims gets the payload. Every refusal is ERR_UNAUTHORIZED. */
+ * sub and nonce. *claims gets the payload. Every refusal is ERR_UNAUTHORIZED;
+ * a provider we cannot reach for its keys is ERR_UNAVAILABLE or ERR_TIMEOUT. */
 int oidc_verify_id_token(struct oidc *o, const struct oidc_expect *x, const char *id_token,
 			 cJSON **claims, struct err *e);
+
+/* RFC 9207 against mix-up: the callback's iss parameter (NULL if absent)
+ * must be p's issuer, and present when p says it sends it. */
+int oidc_check_iss_param(const struct oidc_provider *p, const char *iss, struct err *e);
 
 /* PKCE (RFC 7636) and the per-login random values. */
 void oidc_random(char out[OIDC_RANDOM_SIZE]); /* state, nonce or code_verifier */

@@ -177,9 +177,12 @@ static int doc_url(const cJSON *doc, const char *name, int allow_http, char *out
 	if (!cJSON_IsString(v))
 		return err_setc(e, ERR_UNAVAILABLE, "idp_bad_discovery", NULL,
 				"the provider's discovery document has no %s", name);
-	if (oidc_url_check(v->valuestring, allow_http, name, e))
+	if (oidc_url_check(v->valuestring, allow_http, name, e)) {
+		char why[ERR_MSG_MAX];
+		str_copy(why, sizeof(why), e->msg); /* e->msg is about to be rewritten */
 		return err_setc(e, ERR_UNAVAILABLE, "idp_bad_discovery", NULL,
-				"the provider's discovery document is refused: %.200s", e->msg);
+				"the provider's discovery document is refused: %.200s", why);
+	}
 	str_copy(out, OIDC_URL_MAX + 1, v->valuestring);
 	return 0;
 }
@@ -438,6 +441,15 @@ static int id_claims(const cJSON *c, const struct oidc_expect *x, struct err *e)
 	if (!n || !cJSON_IsString(nonce) || strlen(nonce->valuestring) != n ||
 	    !ct_equal(nonce->valuestring, x->nonce, n))
 		return refuse(e, "the nonce is not the one this login sent");
+	return 0;
+}
+
+int oidc_check_iss_param(const struct oidc_provider *p, const char *iss, struct err *e)
+{
+	if (iss ? strcmp(iss, p->issuer) != 0 : p->iss_parameter_supported)
+		return err_setc(e, ERR_UNAUTHORIZED, "sso_issuer_mismatch", NULL,
+				"the authorization response %s",
+				iss ? "comes from another issuer" : "lacks the iss parameter");
 	return 0;
 }
 

@@ -4,11 +4,16 @@
  * (as a provider would), and a clock the tests move.
  */
 #include <stdarg.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jwt.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
@@ -379,6 +384,19 @@ TEST(discovery_refuses_a_mixed_up_or_insecure_document)
 	rp_release(&o);
 }
 
+TEST(iss_parameter_catches_a_mix_up)
+{
+	struct oidc_provider p = { .issuer = ISSUER, .iss_parameter_supported = 1 };
+	struct err e;
+	CHECK_INT(oidc_check_iss_param(&p, ISSUER, &e), 0);
+	CHECK_INT(oidc_check_iss_param(&p, "https://attacker.example", &e), ERR_UNAUTHORIZED);
+	CHECK_INT(oidc_check_iss_param(&p, ISSUER "/", &e), ERR_UNAUTHORIZED);
+	CHECK_INT(oidc_check_iss_param(&p, NULL, &e), ERR_UNAUTHORIZED);
+	p.iss_parameter_supported = 0; /* older providers send none; one sent must match */
+	CHECK_INT(oidc_check_iss_param(&p, NULL, &e), 0);
+	CHECK_INT(oidc_check_iss_param(&p, "https://attacker.example", &e), ERR_UNAUTHORIZED);
+}
+
 TEST(url_policy_allows_loopback_http_only_when_asked)
 {
 	struct err e;
@@ -669,6 +687,141 @@ TEST(code_exchange_sends_the_verifier_and_authenticates_the_client)
 	rp_release(&o);
 }
 
+/* ---- the libcurl transport, against a one-shot loopback server ----------------------- */
+
+struct one_shot {
+	int fd, port;
+	const char *reply; /* the whole HTTP response */
+	char request[4096];
+};
+
+static void *serve_one(void *arg)
+{
+	struct one_shot *s = arg;
+	size_t got = 0;
+	ssize_t n;
+	int c = accept(s->fd, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	/* Headers, then whatever body arrived with them: enough for a short form. */
+	while (got < sizeof(s->request) - 1 &&
+	       (n = recv(c, s->request + got, sizeof(s->request) - 1 - got, 0)) > 0) {
+		got += (size_t)n;
+		s->request[got] = '\0';
+		char *end = strstr(s->request, "\r\n\r\n");
+		char *cl = strstr(s->request, "Content-Length: ");
+		if (end && (!cl || strlen(end + 4) >= (size_t)atoi(cl + 16)))
+			break;
+	}
+	send(c, s->reply, strlen(s->reply), MSG_NOSIGNAL);
+	close(c);
+	return NULL;
+}
+
+static void one_shot_start(struct one_shot *s, pthread_t *th, const char *reply)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	memset(s, 0, sizeof(*s));
+	s->reply = reply;
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_INT(listen(s->fd, 1), 0);
+	getsockname(s->fd, (struct sockaddr *)&a, &len);
+	s->port = ntohs(a.sin_port);
+	pthread_create(th, NULL, serve_one, s);
+}
+
+static void one_shot_stop(struct one_shot *s, pthread_t th)
+{
+	shutdown(s->fd, SHUT_RDWR); /* wakes accept() when no request came */
+	pthread_join(th, NULL);
+	close(s->fd);
+}
+
+static int refuse_all(void *ctx, const struct sockaddr *sa)
+{
+	(void)ctx;
+	(void)sa;
+	return 0;
+}
+
+static int http_get(struct one_shot *s, struct oidc_net *net, const char *reply, long *status,
+		    struct buf *body, struct err *e)
+{
+	pthread_t th;
+	char url[64];
+	int rc;
+	one_shot_start(s, &th, reply);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.well-known/x", s->port);
+	const struct oidc_http_req req = { url, NULL, NULL };
+	rc = oidc_http_fetch(net, &req, status, body, e);
+	one_shot_stop(s, th);
+	return rc;
+}
+
+#define HTTP_OK(body) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n" \
+		      "Content-Length: " #body "\r\n\r\n"
+
+TEST(curl_transport_is_bounded_and_loopback_http_is_opt_in)
+{
+	struct oidc_net net = OIDC_NET_DEFAULT;
+	struct one_shot s;
+	struct buf body = BUF_INIT;
+	struct err e;
+	long status = 0;
+	char big[600];
+
+	net.allow_http_loopback = 1;
+	net.timeout_ms = 5000;
+	CHECK_INT(http_get(&s, &net, HTTP_OK(11) "{\"ok\":true}", &status, &body, &e), 0);
+	CHECK_INT(status, 200);
+	CHECK_STR(body.p, "{\"ok\":true}");
+	CHECK(strstr(s.request, "GET /.well-known/x HTTP/1.1") == s.request);
+	/* Larger than max_bytes: refused, whether or not the length is announced. */
+	net.max_bytes = 100;
+	buf_reset(&body);
+	snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n%0400d", 0);
+	CHECK_INT(http_get(&s, &net, big, &status, &body, &e), ERR_UNAVAILABLE);
+	CHECK_STR(e.slug, "idp_response_too_large");
+	/* The SSRF hook refuses the socket: no request reaches the server. */
+	net.max_bytes = 4096;
+	net.addr_allowed = refuse_all;
+	CHECK_INT(http_get(&s, &net, HTTP_OK(2) "{}", &status, &body, &e), ERR_UNAVAILABLE);
+	CHECK_STR(s.request, "");
+	/* Without the switch, plain http is refused before any connection. */
+	net.addr_allowed = NULL;
+	net.allow_http_loopback = 0;
+	CHECK_INT(http_get(&s, &net, HTTP_OK(2) "{}", &status, &body, &e), ERR_INVALID);
+	CHECK_STR(s.request, "");
+	buf_release(&body);
+}
+
+TEST(curl_transport_posts_the_form_with_its_authorization)
+{
+	struct oidc_net net = OIDC_NET_DEFAULT;
+	struct one_shot s;
+	struct buf body = BUF_INIT;
+	struct err e;
+	pthread_t th;
+	long status = 0;
+	char url[64];
+	net.allow_http_loopback = 1;
+	one_shot_start(&s, &th, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+				 "Content-Length: 2\r\n\r\n{}");
+	snprintf(url, sizeof(url), "http://localhost:%d/token", s.port);
+	const struct oidc_http_req req = { url, "grant_type=authorization_code&code=c",
+					   "Basic Zm9vOmJhcg==" };
+	CHECK_INT(oidc_http_fetch(&net, &req, &status, &body, &e), 0);
+	one_shot_stop(&s, th);
+	CHECK_INT(status, 400);
+	CHECK(strstr(s.request, "POST /token HTTP/1.1") == s.request);
+	CHECK(strstr(s.request, "\r\nAuthorization: Basic Zm9vOmJhcg==\r\n") != NULL);
+	CHECK(strstr(s.request, "application/x-www-form-urlencoded") != NULL);
+	CHECK(strstr(s.request, "\r\n\r\ngrant_type=authorization_code&code=c") != NULL);
+	buf_release(&body);
+}
+
 static void keys_init(void)
 {
 	mbedtls_entropy_init(&entropy);
@@ -686,6 +839,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(small_rsa_keys_are_refused),
 	TEST_ENTRY(discovery_is_checked_and_cached),
 	TEST_ENTRY(discovery_refuses_a_mixed_up_or_insecure_document),
+	TEST_ENTRY(iss_parameter_catches_a_mix_up),
 	TEST_ENTRY(url_policy_allows_loopback_http_only_when_asked),
 	TEST_ENTRY(a_good_id_token_passes),
 	TEST_ENTRY(bad_claims_are_refused),
@@ -694,17 +848,21 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(concurrent_unknown_kids_share_one_fetch),
 	TEST_ENTRY(a_token_without_kid_uses_the_one_key_of_its_kind),
 	TEST_ENTRY(pkce_s256_matches_rfc7636_appendix_b),
+	TEST_ENTRY(curl_transport_is_bounded_and_loopback_http_is_opt_in),
+	TEST_ENTRY(curl_transport_posts_the_form_with_its_authorization),
 	TEST_ENTRY(code_exchange_sends_the_verifier_and_authenticates_the_client),
 };
 
 int main(void)
 {
 	int rc;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	keys_init();
 	rc = test_run_all(cases, ARRAY_SIZE(cases));
 	cJSON_Delete(rsa_key.jwk);
 	cJSON_Delete(ec_key.jwk);
 	mbedtls_ctr_drbg_free(&drbg);
 	mbedtls_entropy_free(&entropy);
+	curl_global_cleanup();
 	return rc;
 }

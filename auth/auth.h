@@ -8,13 +8,16 @@
 #ifndef AUTH_AUTH_H
 #define AUTH_AUTH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/util.h"
 
 struct db;
+struct sockaddr;
 
 /* ---- roles and the permission matrix (auth/rbac.c) ---------------------------- */
 
@@ -101,11 +104,145 @@ int jwt_verify_pinned(const char *token, const char *alg, const unsigned char *k
 		      size_t keylen, int allow_kid, cJSON **claims, struct err *e);
 /* The kid header after the same shape checks (for JWKS lookups). */
 int jwt_header_kid(const char *token, const char *alg, char *kid, size_t kidsz, struct err *e);
+/* The same when the key set allows several algorithms: algs is NULL-terminated
+ * and *which gets the index of the token's one (the pin for jwt_verify_pinned). */
+int jwt_header_pick(const char *token, const char *const *algs, int *which, char *kid,
+		    size_t kidsz, struct err *e);
 /* iss, aud (string or array), exp (required), nbf and iat, with leeway. */
 int jwt_check_claims(const cJSON *claims, const char *iss, const char *aud, int64_t now_s,
 		     int leeway_s, struct err *e);
 /* Sign claims; returns a malloc'd token or NULL. */
 char *jwt_sign(const char *alg, const unsigned char *key, size_t keylen, const cJSON *claims);
+
+/* ---- OpenID Connect relying party (auth/oidc*.c) ------------------------------------ */
+
+/*
+ * The protocol half of SSO (SPEC §7): discovery, the JWKS cache, ID-token
+ * verification, PKCE and the code exchange. It knows nothing of tenants or
+ * sessions; the login handlers hold those.
+ *
+ * Every URL we fetch or send a browser to must be https. Plain http is
+ * allowed only when struct oidc_net.allow_http_loopback is set (the
+ * sso_allow_http_loopback config, for tests and a local provider) and then
+ * only to 127.0.0.1, [::1] or localhost. Tokens, codes, verifiers and client
+ * secrets are never logged and never copied into an error message.
+ */
+
+#define OIDC_URL_MAX      2048
+#define OIDC_KID_MAX      128
+#define OIDC_RANDOM_SIZE  44  /* 32 random bytes as base64url (43 chars) + NUL */
+#define OIDC_VERIFIER_MAX 129 /* RFC 7636: 43 to 128 characters, + NUL */
+
+enum oidc_alg { OIDC_ALG_NONE = 0, OIDC_RS256, OIDC_ES256 };
+const char *oidc_alg_name(int alg); /* "RS256", "ES256"; NULL otherwise */
+
+/* How we reach providers. Read-only once built; shared by all threads. */
+struct oidc_net {
+	long timeout_ms;          /* whole transfer, connect included */
+	size_t max_bytes;         /* largest response body */
+	int allow_http_loopback;  /* see above; never on in production */
+	/* Optional: refuse a connection before it is made (SSRF policy). With
+	 * a hook set, no proxy is used, so the address judged is the peer. */
+	int (*addr_allowed)(void *ctx, const struct sockaddr *sa);
+	void *addr_ctx;
+};
+#define OIDC_NET_DEFAULT { 10000, 256 * 1024, 0, NULL, NULL }
+
+/* One HTTP exchange with a provider. form == NULL: GET. */
+struct oidc_http_req {
+	const char *url;
+	const char *form;          /* application/x-www-form-urlencoded body */
+	const char *authorization; /* header value ("Basic ..."), or NULL */
+};
+/* The transport: fills *status and body (bounded) or returns an error. A
+ * test injects its own; oidc_http_fetch (libcurl) takes a struct oidc_net. */
+typedef int (*oidc_fetch_fn)(void *ctx, const struct oidc_http_req *req, long *status,
+			     struct buf *body, struct err *e);
+int oidc_http_fetch(void *net, const struct oidc_http_req *req, long *status, struct buf *body,
+		    struct err *e);
+/* 0 if url may be used (https, or loopback http when allowed): ERR_INVALID
+ * "invalid_url" naming field and the reason otherwise. */
+int oidc_url_check(const char *url, int allow_http_loopback, const char *field, struct err *e);
+
+/* A provider's discovery document, the parts we use. */
+struct oidc_provider {
+	char issuer[OIDC_URL_MAX + 1];
+	char authorization_endpoint[OIDC_URL_MAX + 1];
+	char token_endpoint[OIDC_URL_MAX + 1];
+	char jwks_uri[OIDC_URL_MAX + 1];
+	int iss_parameter_supported; /* RFC 9207 authorization_response_iss_parameter_supported */
+};
+
+/* One JWK as a PEM public key (SubjectPublicKeyInfo): RSA (n, e; 2048 to
+ * 8192 bits) or EC P-256 (x, y). *pem is malloc'd; *alg is what it verifies.
+ * A key of another type, curve or use is ERR_UNPROCESSABLE. */
+int oidc_jwk_to_pem(const cJSON *jwk, char **pem, int *alg, struct err *e);
+
+/*
+ * The relying party: a per-issuer cache of discovery documents and JWKS,
+ * behind one mutex (never held across the network). An unknown kid refetches
+ * the issuer's JWKS at most once every jwks_refetch_s seconds; concurrent
+ * callers wait for the fetch in flight instead of starting their own.
+ */
+struct oidc_issuer;
+struct oidc_opts {
+	struct oidc_net net;     /* its allow_http_loopback governs every URL check */
+	oidc_fetch_fn fetch;     /* NULL: oidc_http_fetch over net; a test injects its own */
+	void *fetch_ctx;
+	int jwks_refetch_s;      /* 0: 60 */
+	int discovery_ttl_s;     /* 0: 3600 */
+	int64_t (*clock_ms)(void); /* monotonic; NULL: mono_ms (tests move time) */
+};
+struct oidc {
+	struct oidc_opts opts;
+	pthread_mutex_t lock;
+	pthread_cond_t fetched;      /* a JWKS fetch has finished */
+	struct oidc_issuer *issuers; /* most recently used first */
+	int n_issuers;
+	unsigned long jwks_fetches;  /* attempts, for metrics and tests */
+};
+
+void oidc_init(struct oidc *o, const struct oidc_opts *opts);
+void oidc_release(struct oidc *o);
+/* issuer's discovery document, cached for discovery_ttl_s. Its issuer must
+ * equal the configured one exactly, and every endpoint pass oidc_url_check. */
+int oidc_discover(struct oidc *o, const char *issuer, struct oidc_provider *out, struct err *e);
+
+/* What an ID token must show. */
+struct oidc_expect {
+	const struct oidc_provider *provider;
+	const char *client_id;
+	const char *nonce;  /* the one sent with this login */
+	int64_t now_s;      /* wall clock */
+	int leeway_s;       /* clock skew allowed on exp, nbf and iat */
+};
+/* Verify an ID token: RS256 or ES256 only, with the issuer's key for its kid,
+ * then iss, aud (and azp when there are several audiences), exp, nbf, iat,
+ * sub and nonce. *claims gets the payload. Every refusal is ERR_UNAUTHORIZED;
+ * a provider we cannot reach for its keys is ERR_UNAVAILABLE or ERR_TIMEOUT. */
+int oidc_verify_id_token(struct oidc *o, const struct oidc_expect *x, const char *id_token,
+			 cJSON **claims, struct err *e);
+
+/* RFC 9207 against mix-up: the callback's iss parameter (NULL if absent)
+ * must be p's issuer, and present when p says it sends it. */
+int oidc_check_iss_param(const struct oidc_provider *p, const char *iss, struct err *e);
+
+/* PKCE (RFC 7636) and the per-login random values. */
+void oidc_random(char out[OIDC_RANDOM_SIZE]); /* state, nonce or code_verifier */
+/* The S256 challenge for verifier (43 to 128 unreserved characters). */
+int oidc_pkce_s256(const char *verifier, char out[OIDC_RANDOM_SIZE], struct err *e);
+
+enum oidc_client_auth { OIDC_AUTH_BASIC = 0, OIDC_AUTH_POST };
+struct oidc_code_exchange {
+	const struct oidc_provider *provider;
+	const char *code, *redirect_uri, *code_verifier;
+	const char *client_id, *client_secret;
+	int client_auth; /* enum oidc_client_auth */
+};
+/* POST the code to the token endpoint; *id_token is malloc'd. A refusal by
+ * the provider is ERR_UNAUTHORIZED naming its OAuth error code. */
+int oidc_exchange_code(struct oidc *o, const struct oidc_code_exchange *x, char **id_token,
+		       struct err *e);
 
 /* ---- tokens (auth/token.c) ------------------------------------------------------ */
 

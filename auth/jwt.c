@@ -43,8 +43,8 @@ static cJSON *b64_json(const char *p, size_t n, int max_depth)
 }
 
 /* Shape and header checks, before any cryptography. */
-static int jwt_precheck(const char *token, const char *alg, int allow_kid, char *kid,
-			size_t kidsz, struct err *e)
+static int jwt_precheck(const char *token, const char *const *algs, int *which, int allow_kid,
+			char *kid, size_t kidsz, struct err *e)
 {
 	static const char *const refused[] = { "jku", "x5u", "x5c", "jwk", "crit", NULL };
 	size_t n = strlen(token);
@@ -73,17 +73,23 @@ static int jwt_precheck(const char *token, const char *alg, int allow_kid, char 
 	cJSON_Delete(payload);
 	cJSON *h = b64_json(token, (size_t)(d1 - token), 8);
 	const cJSON *a = h ? cJSON_GetObjectItemCaseSensitive(h, "alg") : NULL;
-	if (!cJSON_IsObject(h) || !cJSON_IsString(a) || strcmp(a->valuestring, alg)) {
+	int pick = 0; /* the pinned algorithm the header names, if any */
+	while (algs[pick] && cJSON_IsString(a) && strcmp(a->valuestring, algs[pick]))
+		pick++;
+	if (!cJSON_IsObject(h) || !cJSON_IsString(a) || !algs[pick]) {
 		ret = bad(e, "algorithm");
 		goto out;
 	}
+	if (which)
+		*which = pick;
 	for (int i = 0; refused[i]; i++)
 		if (cJSON_HasObjectItem(h, refused[i])) {
 			ret = bad(e, "header");
 			goto out;
 		}
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(h, "kid");
-	if (k && (!allow_kid || !cJSON_IsString(k) || strlen(k->valuestring) >= kidsz)) {
+	/* kidsz bounds the copy; jwt_verify_pinned asks for none. */
+	if (k && (!allow_kid || !cJSON_IsString(k) || (kid && strlen(k->valuestring) >= kidsz))) {
 		ret = bad(e, "kid");
 		goto out;
 	}
@@ -103,7 +109,8 @@ int jwt_verify_pinned(const char *token, const char *alg, const unsigned char *k
 	*claims = NULL;
 	if (!key || !keylen)
 		return bad(e, "no key"); /* never hand libjwt a NULL key */
-	if ((ret = jwt_precheck(token, alg, allow_kid, NULL, 0, e)))
+	const char *const pin[] = { alg, NULL };
+	if ((ret = jwt_precheck(token, pin, NULL, allow_kid, NULL, 0, e)))
 		return ret;
 	if (jwt_decode(&jwt, token, key, (int)keylen) || !jwt) {
 		ret = bad(e, "signature");
@@ -128,7 +135,14 @@ out:
 
 int jwt_header_kid(const char *token, const char *alg, char *kid, size_t kidsz, struct err *e)
 {
-	return jwt_precheck(token, alg, 1, kid, kidsz, e);
+	const char *const pin[] = { alg, NULL };
+	return jwt_precheck(token, pin, NULL, 1, kid, kidsz, e);
+}
+
+int jwt_header_pick(const char *token, const char *const *algs, int *which, char *kid,
+		    size_t kidsz, struct err *e)
+{
+	return jwt_precheck(token, algs, which, 1, kid, kidsz, e);
 }
 
 /* A NumericDate claim: a finite integer in a sane range. 1 absent, 0 ok, <0 bad. */

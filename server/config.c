@@ -98,6 +98,15 @@ static const struct config_opt opts[] = {
 	  "on SIGTERM, how long running executions get to finish before they are left to resume" },
 	{ "breaker_successes", CFG_INT, OFF(breaker_successes), "3", 1, 1000,
 	  "PARALLAX_BREAKER_SUCCESSES", "half-open successes that close the circuit" },
+	{ "sso_allow_http_loopback", CFG_BOOL, OFF(sso_allow_http_loopback), "false", 0, 0,
+	  "PARALLAX_SSO_ALLOW_HTTP_LOOPBACK",
+	  "let an SSO issuer use plain http on 127.0.0.1, [::1] or localhost (tests and a local "
+	  "provider only; every other issuer must be https)" },
+	{ "sso_jwks_refetch_s", CFG_INT, OFF(sso_jwks_refetch_s), "60", 1, 86400,
+	  "PARALLAX_SSO_JWKS_REFETCH_S",
+	  "at most one JWKS refetch per identity provider in this many seconds (on an unknown kid)" },
+	{ "sso_http_timeout_ms", CFG_INT, OFF(sso_http_timeout_ms), "10000", 100, 60000,
+	  "PARALLAX_SSO_HTTP_TIMEOUT_MS", "time allowed for one request to an identity provider" },
 };
 
 static void *opt_ptr(struct config *cfg, const struct config_opt *o)

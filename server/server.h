@@ -69,6 +69,9 @@ struct config {
 	int max_inflight;
 	int64_t lease_ms;
 	int64_t shutdown_grace_ms;
+	int sso_allow_http_loopback; /* plain-http identity providers on loopback (tests) */
+	int sso_jwks_refetch_s;
+	int sso_http_timeout_ms;
 };
 
 /* Fill defaults, then the file (--config / PARALLAX_CONFIG), the environment

@@ -36,6 +36,8 @@ TEST(config_defaults)
 	CHECK_INT(cfg.threads, 2048);
 	CHECK_INT(cfg.request_timeout_ms, 5000);
 	CHECK_INT(cfg.max_body, 1048576);
+	CHECK_INT(cfg.sso_allow_http_loopback, 0); /* https-only identity providers */
+	CHECK_INT(cfg.sso_jwks_refetch_s, 60);
 	char *url = config_db_url(&cfg);
 	CHECK_STR(url, "sqlite://./data/parallax.db");
 	free(url);

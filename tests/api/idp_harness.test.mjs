@@ -178,6 +178,25 @@ describe('test identity provider (RS256)', () => {
 		const req = authorizeRequest(discovery);
 		await assert.rejects(idp.login(req.url, { login: ANN.email, password: 'wrong' }), /login refused: .*Invalid email or password/);
 		await assert.rejects(idp.login(req.url, { login: 'nobody@acme.test', password: ANN.password }), /login refused/);
+
+		// As a browser sees it: the form again with an alert and no session, then a retry works.
+		const auth = await get(req.url, new URL(req.url).pathname + new URL(req.url).search);
+		const action = `${new URL(auth.headers.location, idp.issuer).pathname}/login`;
+		const cookies = auth.headers['set-cookie'].map((c) => c.split(';')[0]).join('; ');
+		const submit = (password) =>
+			post(idp.issuer, action, {
+				headers: { Cookie: cookies, 'Content-Type': 'application/x-www-form-urlencoded' },
+				body: new URLSearchParams({ login: ANN.email, password }).toString(),
+			});
+		const wrong = await submit('wrong');
+		assert.equal(wrong.status, 200);
+		assert.match(wrong.text, /<p role="alert">Invalid email or password\.<\/p>/);
+		assert.match(wrong.text, /name="password"/);
+		assert.equal(wrong.headers.location, undefined);
+		assert.equal(wrong.headers['set-cookie'], undefined, 'no session cookie');
+		const right = await submit(ANN.password);
+		assert.equal(right.status, 303);
+		assert.ok(right.headers.location.startsWith(`${idp.issuer}/auth/`), right.headers.location);
 	});
 
 	test('PKCE is required: no code_challenge is an error redirect, and a code needs its verifier', async () => {

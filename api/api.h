@@ -128,6 +128,14 @@ int api_agents_delete(struct req *r);
  * (the dashboard never echoes such a header back into a form). */
 int agent_header_secret(const char *name);
 
+/* ---- sso.c: the tenant's OpenID Connect provider ---- */
+int api_sso_get(struct req *r);
+int api_sso_put(struct req *r);
+int api_sso_delete(struct req *r);
+struct app;
+/* {base_url}/sso/callback: what the provider must list as a redirect URI. */
+void sso_redirect_uri(const struct app *app, char *out, size_t size);
+
 /* ---- stats.c: execution statistics for the dashboard ---- */
 int api_executions_stats(struct req *r);
 

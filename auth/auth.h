@@ -290,6 +290,10 @@ struct login_result {
 /* ERR_UNAUTHORIZED (invalid_credentials) or ERR_RATE_LIMITED (locked_out). */
 int auth_login(struct db *db, const struct login_request *in, struct login_result *out,
 	       struct err *e);
+/* A session for user_id in in->tenant_id, who proved who they are elsewhere (single
+ * sign-on): no password, no throttle; the user must be active and a member. */
+int auth_open_session(struct db *db, const struct login_request *in, const char *user_id,
+		      struct login_result *out, struct err *e);
 void login_result_release(struct login_result *r);
 
 /* ---- rate limits (auth/ratelimit.c) ----------------------------------------------- */

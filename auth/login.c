@@ -76,9 +76,25 @@ static void lower_copy(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
-/* After the password checked out: membership, session, access token. */
+/* A tenant that requires SSO takes no password, but from its break-glass owner. */
+static int password_allowed(struct db *db, const struct login_result *out, struct err *e)
+{
+	struct sso_config *c = xcalloc(1, sizeof(*c));
+	int rc = store_sso_get(db, out->membership.tenant_id, c, e);
+	if (rc == ERR_NOT_FOUND)
+		rc = 0;
+	else if (!rc && c->enabled && c->sso_required && strcmp(c->break_glass_user_id, out->user.id))
+		rc = err_setc(e, ERR_FORBIDDEN, "sso_required", NULL,
+			      "%s signs in through its identity provider: use single sign-on",
+			      out->membership.tenant_name);
+	free(c);
+	return rc;
+}
+
+/* After the password (or the identity provider) checked out: membership, session, access
+ * token. */
 static int login_open_session(struct db *db, const struct login_request *in,
-			      struct login_result *out, struct err *e)
+			      struct login_result *out, int by_password, struct err *e)
 {
 	char hash[65];
 	int rc = store_membership_get(db, out->user.id, in->tenant_id, &out->membership, e);
@@ -86,6 +102,8 @@ static int login_open_session(struct db *db, const struct login_request *in,
 		return err_setc(e, ERR_UNAUTHORIZED, "invalid_credentials", NULL,
 				"the email or password is not right");
 	if (rc)
+		return rc;
+	if (by_password && (rc = password_allowed(db, out, e)))
 		return rc;
 	int browser = !strcmp(in->kind, "browser");
 	token_new_opaque(browser ? "pss_" : "prt_", out->refresh_token, sizeof(out->refresh_token));
@@ -134,7 +152,21 @@ int auth_login(struct db *db, const struct login_request *in, struct login_resul
 		return login_failed(db, acct, ipkey, &out->retry_after_s, e);
 	}
 	store_throttle_reset(db, acct, e);
-	return login_open_session(db, in, out, e);
+	return login_open_session(db, in, out, 1, e);
+}
+
+int auth_open_session(struct db *db, const struct login_request *in, const char *user_id,
+		      struct login_result *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = store_user_by_id(db, user_id, &out->user, e);
+	if (rc == ERR_NOT_FOUND || (!rc && out->user.disabled))
+		return err_setc(e, ERR_UNAUTHORIZED, "account_disabled", NULL,
+				"this account cannot sign in");
+	if (rc)
+		return rc;
+	out->user_known = 1;
+	return login_open_session(db, in, out, 0, e);
 }
 
 void login_result_release(struct login_result *r)

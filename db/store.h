@@ -783,4 +783,55 @@ int store_triggers_list(struct db *db, const char *tenant_id, const char *worksp
 int store_trigger_delete(struct db *db, const char *tenant_id, const char *workspace_id,
 			 const char *id, struct err *e);
 
+/* --- single sign-on (store_sso.c) ------------------------------------------------- */
+
+#define SSO_ISSUER_MAX 2048
+struct sso_config {
+	char tenant_id[UUID_STR_LEN];
+	char issuer[SSO_ISSUER_MAX + 1];
+	char client_id[256];
+	char client_secret_enc[1024]; /* secret_seal()ed; "" when none */
+	char allowed_domains[4096];   /* JSON array of lower-case domains */
+	char default_role[16];
+	char group_claim[128];        /* "" when groups are not read */
+	char group_map[8192];         /* JSON object: group -> role */
+	int jit_provisioning, sso_required, enabled;
+	char break_glass_user_id[UUID_STR_LEN];
+	char display_name[128];
+	int64_t created_at, updated_at;
+};
+int store_sso_get(struct db *db, const char *tenant_id, struct sso_config *out, struct err *e);
+/* The enabled configuration of the tenant with that slug, or of the one tenant whose
+ * allowed domains hold domain (ERR_CONFLICT "ambiguous_domain" when several do). */
+int store_sso_by_slug(struct db *db, const char *tenant_slug, struct sso_config *out,
+		      struct err *e);
+int store_sso_by_domain(struct db *db, const char *domain, struct sso_config *out,
+			struct err *e);
+int sso_domain_allowed(const char *domains_json, const char *domain);
+/* Insert or replace the tenant's configuration (in->tenant_id). */
+int store_sso_put(struct db *db, const struct sso_config *in, struct err *e);
+int store_sso_delete(struct db *db, const char *tenant_id, struct err *e);
+
+struct oidc_state {
+	char state[64], tenant_id[UUID_STR_LEN], nonce[64], code_verifier[130];
+	char binding_hash[65]; /* SHA-256 hex of the browser's binding cookie */
+	char next[520];        /* "" when none */
+};
+int store_oidc_state_put(struct db *db, const struct oidc_state *s, int64_t ttl_ms,
+			 struct err *e);
+/* Marks state used (once, before it expires), then checks the browser binding: every
+ * refusal is ERR_UNAUTHORIZED "invalid_state". */
+int store_oidc_state_take(struct db *db, const char *state, const char *binding_hash,
+			  struct oidc_state *out, struct err *e);
+
+/* The user a provider's (issuer, subject) is linked to; ERR_NOT_FOUND if none. */
+int store_identity_user(struct db *db, const char *issuer, const char *subject,
+			char user_id[UUID_STR_LEN], struct err *e);
+/* Link (or refresh the link's email and last login). */
+int store_identity_link(struct db *db, const char *user_id, const char *issuer,
+			const char *subject, const char *email, int email_verified, struct err *e);
+/* A user without a password (signs in through SSO); ERR_CONFLICT if the email is taken. */
+int store_user_create_sso(struct db *db, const char *email, const char *name,
+			  char id_out[UUID_STR_LEN], struct err *e);
+
 #endif

@@ -157,8 +157,16 @@ out:
 	return ret;
 }
 
+/* The SSO transport's connect hook: the agents' outbound address policy. */
+static int sso_addr_allowed(void *ctx, const struct sockaddr *sa)
+{
+	return outbound_addr_allowed(ctx, sa);
+}
+
 static int cmd_serve(int argc, char **argv, int argi)
 {
+	static struct outbound_policy sso_policy;
+	static struct oidc oidc;
 	struct config cfg;
 	struct app app;
 	struct err e;
@@ -191,6 +199,17 @@ static int cmd_serve(int argc, char **argv, int argi)
 				    .breaker_open_ms = cfg.breaker_open_ms,
 				    .breaker_successes = cfg.breaker_successes };
 	app.engine = engine_new(&ec, &e);
+	/* single sign-on's providers: reached with the agents' address policy (a tenant admin
+	 * names the issuer), plain http only on loopback and only when configured (tests) */
+	struct oidc_opts oo = { .net = OIDC_NET_DEFAULT, .jwks_refetch_s = cfg.sso_jwks_refetch_s };
+	oo.net.timeout_ms = cfg.sso_http_timeout_ms;
+	oo.net.allow_http_loopback = cfg.sso_allow_http_loopback;
+	if (app.engine && !outbound_policy_init(&sso_policy, cfg.agent_allow, &e)) {
+		oo.net.addr_allowed = sso_addr_allowed;
+		oo.net.addr_ctx = &sso_policy;
+	}
+	oidc_init(&oidc, &oo);
+	app.oidc = &oidc;
 	struct worker_config wc = { .name = "serve", .max_inflight = cfg.max_inflight,
 				    .lease_ms = cfg.lease_ms, .lanes = cfg.workers };
 	if (app.engine && cfg.workers)
@@ -219,6 +238,8 @@ out:
 	worker_stop(app.worker, 0);
 	http_stop(&app);
 	engine_free(app.engine);
+	if (app.oidc)
+		oidc_release(app.oidc);
 	web_templates_free();
 	db_pool_close(app.pool);
 	config_release(&cfg);

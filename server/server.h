@@ -89,12 +89,14 @@ void config_print_help(void);
 /* ---- application ---------------------------------------------------------- */
 
 struct engine;
+struct oidc;
 
 struct app {
 	struct config *cfg;
 	struct db_pool *pool;
 	struct engine *engine;
 	struct worker *worker; /* NULL when --workers 0 */
+	struct oidc *oidc;     /* single sign-on's provider cache (auth/oidc.c) */
 	struct mg_context *mg;
 	int port;        /* actual listening port */
 	char base_url[256];

@@ -6,6 +6,7 @@
  * double-submit token; next= only accepts same-origin relative paths.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <civetweb.h>
@@ -27,6 +28,31 @@ int web_safe_next(const char *next)
 	return 1;
 }
 
+/* /login?tenant=SLUG: "Sign in with <provider>" for that organization, when it uses SSO. */
+static void sso_button_add(struct req *r, cJSON *ctx)
+{
+	const char *slug = req_query(r, "tenant");
+	struct db *db;
+	struct err e;
+	if (!slug || !*slug || strlen(slug) > TENANCY_SLUG_MAX || req_db(r, &db))
+		return;
+	struct sso_config *c = xcalloc(1, sizeof(*c));
+	if (!store_sso_by_slug(db, slug, c, &e)) {
+		cJSON *b = cJSON_AddObjectToObject(ctx, "sso_tenant");
+		cJSON_AddStringToObject(b, "slug", slug);
+		if (c->display_name[0]) {
+			cJSON_AddStringToObject(b, "label", c->display_name);
+		} else {
+			/* the issuer's host: https://login.example.com/x -> login.example.com */
+			const char *h = strstr(c->issuer, "://");
+			h = h ? h + 3 : c->issuer;
+			cJSON_AddItemToObject(b, "label", cJSON_CreateString(arena_printf(
+				r->arena, "%.*s", (int)strcspn(h, "/?#"), h)));
+		}
+	}
+	free(c);
+}
+
 static int render_login(struct req *r, int status, const char *notice, const char *error)
 {
 	const char *next = req_query(r, "next"), *email = req_form(r, "email");
@@ -43,6 +69,7 @@ static int render_login(struct req *r, int status, const char *notice, const cha
 		cJSON_AddStringToObject(ctx, "notice", notice);
 	if (error)
 		cJSON_AddStringToObject(ctx, "error", error);
+	sso_button_add(r, ctx);
 	int rc = web_render(r, status, "login", ctx);
 	cJSON_Delete(ctx);
 	return rc;
@@ -64,7 +91,7 @@ int web_login_page(struct req *r)
 	return render_login(r, 200, notice, NULL);
 }
 
-static void set_session_cookie(struct req *r, const char *value, int64_t max_age_s)
+void web_set_session_cookie(struct req *r, const char *value, int64_t max_age_s)
 {
 	int tls = mg_get_request_info(r->conn)->is_ssl;
 	char *c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s",
@@ -92,7 +119,7 @@ int web_login_submit(struct req *r)
 		return render_login(r, err_http_status(rc), NULL, msg);
 	}
 	if (!rc) {
-		set_session_cookie(r, res.refresh_token, BROWSER_SESSION_TTL_MS / 1000);
+		web_set_session_cookie(r, res.refresh_token, BROWSER_SESSION_TTL_MS / 1000);
 		rc = req_redirect(r, 303, web_safe_next(next) ? next : "/");
 	}
 	login_result_release(&res);
@@ -108,6 +135,6 @@ int web_logout(struct req *r)
 					    &r->err);
 		req_audit(r, "auth.logout", "session", r->auth.session_id, "success", NULL);
 	}
-	set_session_cookie(r, "", 0);
+	web_set_session_cookie(r, "", 0);
 	return req_redirect(r, 303, "/login");
 }

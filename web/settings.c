@@ -157,6 +157,8 @@ int web_settings_page(struct req *r)
 		rc = quotas_fill(r, ctx);
 	if (!rc && team_can(ctx, "api_key", "read"))
 		rc = keys_fill(r, ctx);
+	if (!rc && team_can(ctx, "sso", "read"))
+		rc = team_sso_fill(r, ctx);
 	if (!rc)
 		rc = web_render(r, 200, "settings", ctx);
 	cJSON_Delete(ctx);

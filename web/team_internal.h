@@ -68,4 +68,8 @@ int team_can(const cJSON *ctx, const char *res, const char *act);
  * they lack from the first row. */
 cJSON *team_items(cJSON *answer, cJSON *o, const char *name);
 
+/* ctx.sso (the API's view of the tenant's provider, when there is one) and ctx.sso_form
+ * (the redirect URI, role and owner choices, the lists as text) for the settings page. */
+int team_sso_fill(struct req *r, cJSON *ctx);
+
 #endif

@@ -7,6 +7,7 @@
 #define WEB_WEB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -131,6 +132,15 @@ int web_csrf_check(struct req *r);
 
 /* 1 if next is a same-origin relative path ("/x", never "//x", "/\\x", "https:"). */
 int web_safe_next(const char *next);
+/* The browser session cookie (HttpOnly, SameSite=Lax, Secure under TLS); "" and 0 clear it. */
+void web_set_session_cookie(struct req *r, const char *value, int64_t max_age_s);
+
+/* Single sign-on: to the provider and back (web/sso.c); the settings page's forms
+ * (web/settings_sso.c). */
+int web_sso_start(struct req *r);
+int web_sso_callback(struct req *r);
+int web_settings_sso(struct req *r);
+int web_settings_sso_delete(struct req *r);
 
 /* One bar of a chart: up to three stacked parts, a label under it (NULL: none) and
  * the tooltip title. */

@@ -22,7 +22,7 @@ for (const scheme of ['light', 'dark']) {
 		expect(run.json.status).toBe('succeeded');
 		await page.goto('/login');
 		expect(await seriousViolations(page), 'sign-in page').toEqual([]);
-		await page.locator('input[name="email"]').fill(owner.email);
+		await page.locator('#email').fill(owner.email);
 		await page.locator('input[name="password"]').fill(owner.password);
 		await page.getByRole('button', { name: /sign in/i }).click();
 		await expect(page).toHaveURL(/\/$/);

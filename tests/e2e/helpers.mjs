@@ -6,7 +6,7 @@ import { expect } from './fixtures.mjs';
 // Signs in through /login and lands on the overview.
 export async function signIn(page, who) {
 	await page.goto('/login');
-	await page.locator('input[name="email"]').fill(who.email);
+	await page.locator('#email').fill(who.email);
 	await page.locator('input[name="password"]').fill(who.password);
 	await page.getByRole('button', { name: /sign in/i }).click();
 	await expect(page).toHaveURL(/\/$/);
@@ -18,7 +18,7 @@ export async function setUpInBrowser(page, server, { tenant, name, email, passwo
 	await page.goto(`/setup?token=${encodeURIComponent(server.setupToken)}`);
 	await page.locator('input[name="tenant_name"]').fill(tenant);
 	await page.locator('input[name="name"]').fill(name);
-	await page.locator('input[name="email"]').fill(email);
+	await page.locator('#email').fill(email);
 	await page.locator('input[name="password"]').fill(password);
 	await page.getByRole('button', { name: /create owner/i }).click();
 	await expect(page).toHaveURL(/\/login\?setup=done$/);

@@ -35,7 +35,7 @@ test('owner sets up, signs in and invites a colleague who accepts', async ({ pag
 	await colleague.locator('input[name="password"]').fill(invited.password);
 	await colleague.getByRole('button').first().click();
 	await expect(colleague).toHaveURL(/\/login/);
-	await colleague.locator('input[name="email"]').fill(invited.email);
+	await colleague.locator('#email').fill(invited.email);
 	await colleague.locator('input[name="password"]').fill(invited.password);
 	await colleague.getByRole('button', { name: /sign in/i }).click();
 	await expect(colleague).toHaveURL(/\/$/);
@@ -52,7 +52,7 @@ test('a wrong password on the login page is refused with a message and no sessio
 		json: { token: server.setupToken, tenant_name: 'T', name: 'N', email: 'n@example.com', password: strongPassword() },
 	});
 	await page.goto('/login');
-	await page.locator('input[name="email"]').fill('n@example.com');
+	await page.locator('#email').fill('n@example.com');
 	await page.locator('input[name="password"]').fill('definitely not the password');
 	await page.getByRole('button', { name: /sign in/i }).click();
 	await expect(page.locator('#form-error')).toContainText(/not right/);

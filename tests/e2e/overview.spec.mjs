@@ -177,7 +177,7 @@ test('signed out, a page sends to the sign-in and back', async ({ page, server }
 	const owner = await setupOwner(server);
 	await page.goto('/executions');
 	await expect(page).toHaveURL(/\/login\?next=\/executions$/);
-	await page.locator('input[name="email"]').fill(owner.email);
+	await page.locator('#email').fill(owner.email);
 	await page.locator('input[name="password"]').fill(owner.password);
 	await page.getByRole('button', { name: /sign in/i }).click();
 	await expect(page).toHaveURL(/\/executions$/);

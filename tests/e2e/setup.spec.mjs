@@ -6,7 +6,7 @@ import { strongPassword } from '../api/helpers/server.mjs';
 async function fillSetupForm(page, password) {
 	await page.locator('input[name="tenant_name"]').fill('Acme Browser Co');
 	await page.locator('input[name="name"]').fill('Bea Browser');
-	await page.locator('input[name="email"]').fill('bea@example.com');
+	await page.locator('#email').fill('bea@example.com');
 	await page.locator('input[name="password"]').fill(password);
 }
 

@@ -129,6 +129,15 @@ int web_sso_start(struct req *r)
 	int rc;
 	memset(&s, 0, sizeof(s));
 	err_clear(&e);
+	/* each start stores a state: a flood from one address is cut short */
+	int wait_s = ratelimit_take(arena_printf(r->arena, "sso:%s", r->remote_ip),
+				    r->app->cfg->login_rpm);
+	if (wait_s) {
+		req_add_header(r, "Retry-After", arena_printf(r->arena, "%d", wait_s));
+		rc = refuse(r, 429, "Too many sign-in attempts from here: try again in %d seconds.",
+			    wait_s);
+		goto out;
+	}
 	if ((rc = req_db(r, &db)))
 		goto out;
 	if (slug && *slug && strlen(slug) <= TENANCY_SLUG_MAX) {

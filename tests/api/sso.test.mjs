@@ -40,7 +40,9 @@ describe('single sign-on', () => {
 	};
 
 	before(async () => {
-		server = await startServer({ args: ['--sso-allow-http-loopback', '--agent-allow', '127.0.0.1/32', '--sso-jwks-refetch-s', '1'] });
+		// sign-in starts are rate-limited per address like password sign-ins (--login-rpm): this
+		// suite starts many from one address
+		server = await startServer({ args: ['--sso-allow-http-loopback', '--agent-allow', '127.0.0.1/32', '--sso-jwks-refetch-s', '1', '--login-rpm', '1000'] });
 		idp = await startIdp({ clients: [{ ...CLIENT, redirect_uris: [`${server.url}/sso/callback`] }], users: Object.values(users) });
 		owner = await setupOwner(server);
 		admin = await login(server, owner.email, owner.password);
@@ -345,4 +347,30 @@ describe('single sign-on', () => {
 		// the logs never hold the secret
 		assert.ok(!server.stderr().includes(CLIENT.client_secret), 'not logged');
 	});
+});
+
+test('a flood of sign-in starts from one address is cut short (429), storing no more states', async () => {
+	const server = await startServer({ args: ['--sso-allow-http-loopback', '--agent-allow', '127.0.0.1/32', '--login-rpm', '8'] });
+	const idp = await startIdp({ clients: [{ ...CLIENT, redirect_uris: [`${server.url}/sso/callback`] }], users: [] });
+	try {
+		const owner = await setupOwner(server);
+		const admin = await login(server, owner.email, owner.password);
+		const put = await request(server, 'PUT', `/api/v1/tenants/${admin.tenant.id}/sso`, {
+			headers: { Authorization: `Bearer ${admin.access_token}` },
+			json: { issuer: idp.issuer, client_id: CLIENT.client_id, client_secret: CLIENT.client_secret },
+		});
+		assert.equal(put.status, 201, put.text);
+		const codes = [];
+		for (let i = 0; i < 20; i++) codes.push((await request(server, 'GET', `/sso/start?tenant=${admin.tenant.slug}`)).status);
+		const ok = codes.filter((c) => c === 303).length;
+		assert.ok(ok >= 1 && ok < 20, codes.join(' '));
+		assert.ok(codes.includes(429), codes.join(' '));
+		const limited = await request(server, 'GET', `/sso/start?tenant=${admin.tenant.slug}`);
+		assert.equal(limited.status, 429);
+		assert.match(limited.headers['retry-after'], /^\d+$/);
+		assert.deepEqual(await sql(server, 'SELECT COUNT(*) FROM oidc_states'), [[String(ok)]]);
+	} finally {
+		await idp.stop();
+		await server.stop();
+	}
 });

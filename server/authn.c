@@ -4,7 +4,8 @@
  *   credential  Authorization: Bearer <JWT> | Bearer plx_<key> | the
  *               session cookie (browsers)
  *   tenant      from the credential only; never from the request
- *   workspace   X-Parallax-Workspace (id or slug) or the default one
+ *   workspace   X-Parallax-Workspace (id or slug), else for a browser the
+ *               switcher's pick (web_workspace_chosen), else the default one
  *   role        membership role, narrowed per workspace; an API key's role
  *               is capped by its creator's current role
  *   permission  rbac_allows(role, route resource, route action)
@@ -106,10 +107,10 @@ static int identify(struct req *r)
 	return auth_cookie(r, db, cookie);
 }
 
-static int resolve_workspace(struct req *r)
+int resolve_workspace(struct req *r)
 {
-	const char *want = req_header(r, "X-Parallax-Workspace");
-	char ws[UUID_STR_LEN];
+	const char *want = req_header(r, "X-Parallax-Workspace"), *chosen = NULL;
+	char ws[UUID_STR_LEN], pick[UUID_STR_LEN];
 	int role = ROLE_NONE, rc;
 	struct db *db;
 	if ((rc = req_db(r, &db)))
@@ -125,8 +126,18 @@ static int resolve_workspace(struct req *r)
 					"this API key is bound to another workspace");
 		return 0;
 	}
+	/* a browser's pick from the dashboard's switcher, when the request names none */
+	if (!want && r->auth.kind == AUTH_COOKIE)
+		want = chosen = web_workspace_chosen(r, pick, sizeof(pick));
 	rc = store_workspace_resolve(db, r->auth.tenant_id, r->auth.user_id, r->auth.tenant_role,
 				     want, ws, &role, &r->err);
+	/* the pick was deleted or its access removed since: the default one, not a 404 on
+	 * every page until the cookie goes */
+	if (rc == ERR_NOT_FOUND && chosen) {
+		err_clear(&r->err);
+		rc = store_workspace_resolve(db, r->auth.tenant_id, r->auth.user_id,
+					     r->auth.tenant_role, NULL, ws, &role, &r->err);
+	}
 	if (rc == ERR_NOT_FOUND)
 		return req_fail(r, ERR_NOT_FOUND, "workspace_not_found", "X-Parallax-Workspace",
 				"no such workspace, or you are not a member");

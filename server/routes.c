@@ -192,6 +192,27 @@ const struct route routes[] = {
 	{ "POST", "/settings/api-keys/{id}/revoke", PUBLIC, BODY_FORM, web_api_key_revoke,
 	  "Revoke an API key (form)", "pages", 0 },
 
+	/* ---- pages: workspaces (web/workspaces.c, web/workspace.c) ---- */
+	{ "POST", "/workspace", PUBLIC, BODY_FORM, web_workspace_switch,
+	  "Switch this browser's workspace (form: workspace, next); the pick is the px_ws cookie",
+	  "pages", 0 },
+	{ "GET", "/workspaces", PUBLIC, BODY_NONE, web_workspaces_page,
+	  "Workspaces page: the list and, for admins, the create form (signed in)", "pages", 0 },
+	{ "POST", "/workspaces", PUBLIC, BODY_FORM, web_workspace_create,
+	  "Create a workspace (form)", "pages", 0 },
+	{ "GET", "/workspaces/{id}", PUBLIC, BODY_NONE, web_workspace_page,
+	  "A workspace's page: its members and role overrides (signed in)", "pages", 0 },
+	{ "POST", "/workspaces/{id}/edit", PUBLIC, BODY_FORM, web_workspace_update,
+	  "Rename a workspace or change its slug or description (form)", "pages", 0 },
+	{ "POST", "/workspaces/{id}/delete", PUBLIC, BODY_FORM, web_workspace_delete,
+	  "Delete a workspace (form)", "pages", 0 },
+	{ "POST", "/workspaces/{id}/members", PUBLIC, BODY_FORM, web_workspace_member_add,
+	  "Add a member of the organization to a workspace (form)", "pages", 0 },
+	{ "POST", "/workspaces/{id}/members/{user_id}/role", PUBLIC, BODY_FORM,
+	  web_workspace_member_set, "Set or clear a workspace role override (form)", "pages", 0 },
+	{ "POST", "/workspaces/{id}/members/{user_id}/remove", PUBLIC, BODY_FORM,
+	  web_workspace_member_drop, "Remove someone from a workspace (form)", "pages", 0 },
+
 	/* ---- pages: audit log, profile (web/audit.c, web/profile.c) ---- */
 	{ "GET", "/audit", PUBLIC, BODY_NONE, web_audit_page,
 	  "Audit log page with filters and exports (signed in)", "pages", 0 },

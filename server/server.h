@@ -226,6 +226,10 @@ int authenticate_request(struct req *r);
 /* The route's permission for the caller in r->auth (the workspace resolved for
  * workspace-scoped resources): 0, or 401/403/404 set on r. */
 int authorize_route(struct req *r, const struct route *rt);
+/* r->auth.workspace_id and role: X-Parallax-Workspace, else a browser's pick (one it may no
+ * longer use is skipped), else the default workspace. 0, or 404 workspace_not_found set on r
+ * when the named one (or, with none named, the default one) is not the caller's. */
+int resolve_workspace(struct req *r);
 /* CSRF for cookie-authenticated writes; runs after the body is read. */
 int csrf_request(struct req *r);
 const char *session_cookie_name(struct req *r);

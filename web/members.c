@@ -91,20 +91,6 @@ static int invitations_fill(struct req *r, cJSON *ctx)
 	return 0;
 }
 
-/* A workspace override only matters below admin (admins and owners keep theirs), and
- * above developer no workspace-scoped action needs more. */
-static cJSON *override_options(int max_role, const char *selected)
-{
-	cJSON *a = team_role_options(max_role < ROLE_DEVELOPER ? max_role : ROLE_DEVELOPER,
-				     selected);
-	cJSON *none = cJSON_CreateObject();
-	cJSON_AddStringToObject(none, "value", "");
-	if (!*selected)
-		cJSON_AddTrueToObject(none, "selected");
-	cJSON_InsertItemInArray(a, 0, none);
-	return a;
-}
-
 static int workspace_fill(struct req *r, cJSON *ctx)
 {
 	const char *ws = r->auth.workspace_id;
@@ -127,8 +113,8 @@ static int workspace_fill(struct req *r, cJSON *ctx)
 		if (manage && tr < ROLE_ADMIN && tr <= r->auth.tenant_role) {
 			cJSON_AddTrueToObject(m, "overridable");
 			cJSON_AddItemToObject(m, "overrides",
-					      override_options(r->auth.tenant_role,
-							       team_str(m, "role")));
+					      team_override_options(r->auth.tenant_role,
+								    team_str(m, "role")));
 		}
 	}
 	cJSON_AddItemToObject(ctx, "workspace", w);
@@ -226,13 +212,7 @@ int web_invitation_revoke(struct req *r)
 /* POST /members/workspaces/{id}/{user_id}/role: role "" clears the override. */
 int web_workspace_member_role(struct req *r)
 {
-	const char *role = req_form(r, "role");
-	cJSON *body = cJSON_CreateObject();
-	if (role && *role)
-		cJSON_AddStringToObject(body, "role", role);
-	else
-		cJSON_AddNullToObject(body, "role");
 	return team_form(r, "PUT", "/api/v1/workspaces/{id}/members/{user_id}", req_param(r, 0),
-			 req_param(r, 1), body, "/members#workspace",
+			 req_param(r, 1), team_override_body(req_form(r, "role")), "/members#workspace",
 			 "Workspace role saved.");
 }

@@ -222,6 +222,28 @@ cJSON *team_role_options(int max_role, const char *selected)
 	return a;
 }
 
+cJSON *team_override_options(int max_role, const char *selected)
+{
+	cJSON *a = team_role_options(max_role < ROLE_DEVELOPER ? max_role : ROLE_DEVELOPER,
+				     selected);
+	cJSON *none = cJSON_CreateObject();
+	cJSON_AddStringToObject(none, "value", "");
+	if (!selected || !*selected)
+		cJSON_AddTrueToObject(none, "selected");
+	cJSON_InsertItemInArray(a, 0, none);
+	return a;
+}
+
+cJSON *team_override_body(const char *role)
+{
+	cJSON *body = cJSON_CreateObject();
+	if (role && *role)
+		cJSON_AddStringToObject(body, "role", role);
+	else
+		cJSON_AddNullToObject(body, "role");
+	return body;
+}
+
 const char *team_str(const cJSON *o, const char *key)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));

@@ -1,8 +1,8 @@
 /*
- * What the members page (web/members.c) and the settings page
- * (web/settings.c) share, and nothing else includes: calling the tenant's
- * own API routes, the one-time reveal of a secret after a form post, times
- * and role choices for templates.
+ * What the members, settings and workspaces pages (web/members.c,
+ * web/settings.c, web/workspaces.c, web/workspace.c) share, and nothing else
+ * includes: calling the tenant's own API routes, the one-time reveal of a
+ * secret after a form post, times and role choices for templates.
  */
 #ifndef WEB_TEAM_INTERNAL_H
 #define WEB_TEAM_INTERNAL_H
@@ -56,6 +56,14 @@ void team_add_time(cJSON *o, const char *key, const char *from);
 
 /* The roles up to max_role (enum role), least first, as [{value, selected?}]. */
 cJSON *team_role_options(int max_role, const char *selected);
+
+/* A workspace role override's choices: "" (none: the organization role applies) first, then
+ * the roles up to max_role and at most developer, since admins and owners keep their own role
+ * in every workspace and no workspace-scoped action needs more. */
+cJSON *team_override_options(int max_role, const char *selected);
+
+/* The body that sets a workspace member's override: {role}, or {role: null} for "" or NULL. */
+cJSON *team_override_body(const char *role);
 
 /* A string field of an API answer, "" when absent. */
 const char *team_str(const cJSON *o, const char *key);

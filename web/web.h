@@ -87,6 +87,24 @@ int web_profile_page(struct req *r);
 int web_profile_password(struct req *r);
 int web_profile_session_end(struct req *r);
 
+/* pages: workspaces (web/workspaces.c, web/workspace.c) */
+int web_workspace_switch(struct req *r);
+int web_workspaces_page(struct req *r);
+int web_workspace_create(struct req *r);
+int web_workspace_page(struct req *r);
+int web_workspace_update(struct req *r);
+int web_workspace_delete(struct req *r);
+int web_workspace_member_add(struct req *r);
+int web_workspace_member_set(struct req *r);
+int web_workspace_member_drop(struct req *r);
+/* The shell's switcher for web_app_begin: ctx.workspace_choices [{id, name, is_default,
+ * current?}] (what the API lists for this user), ctx.current_workspace {id, name} and
+ * ctx.switch_next; nothing when the list cannot be read. */
+void web_workspace_shell(struct req *r, cJSON *ctx);
+/* The browser's pick (the px_ws cookie POST /workspace sets) into out (size >= 37) when it
+ * holds an id, else NULL. server/authn.c uses it for cookie-authenticated requests. */
+const char *web_workspace_chosen(struct req *r, char *out, size_t size);
+
 /* pages: builder (web/builder.c) */
 int web_builder_page(struct req *r);
 int web_builder_new_page(struct req *r);

@@ -131,3 +131,21 @@ window.addEventListener('pageshow', (e) => {
 		}
 	}
 });
+
+// ---- the workspace switcher (<details id="ws-switch">): a menu closes on Escape, giving focus
+// back to its summary, and on a click or focus elsewhere; without the script it closes by its
+// summary only ----
+function closeSwitcher(refocus) {
+	const menu = document.getElementById('ws-switch');
+	if (!menu || !menu.open) return;
+	menu.open = false;
+	if (refocus) menu.querySelector('summary').focus();
+}
+document.addEventListener('keydown', (e) => {
+	if (e.key === 'Escape' && e.target.closest && e.target.closest('#ws-switch')) closeSwitcher(true);
+});
+for (const type of ['click', 'focusin']) {
+	document.addEventListener(type, (e) => {
+		if (!e.target.closest || !e.target.closest('#ws-switch')) closeSwitcher(false);
+	});
+}

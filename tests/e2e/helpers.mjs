@@ -1,5 +1,5 @@
 // What the browser tests share: signing in through the form, the first-run set-up form, the
-// 375 px side-scroll check and axe's serious and critical violations.
+// 375 px side-scroll check, axe's serious and critical violations and the dialogs a page raised.
 import AxeBuilder from '@axe-core/playwright';
 import { expect } from './fixtures.mjs';
 
@@ -37,4 +37,15 @@ export async function seriousViolations(page) {
 	return r.violations
 		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
 		.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+// Every alert/confirm/prompt the page raised; confirms from data-confirm are accepted.
+export function watchDialogs(page) {
+	const alerts = [];
+	page.on('dialog', (d) => {
+		if (d.type() === 'confirm') return d.accept();
+		alerts.push(`${d.type()}: ${d.message()}`);
+		return d.dismiss();
+	});
+	return alerts;
 }

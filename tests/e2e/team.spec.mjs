@@ -5,22 +5,11 @@
 // layout for each page.
 import { randomBytes } from 'node:crypto';
 import { test, expect } from './fixtures.mjs';
-import { noHorizontalScroll, seriousViolations, signIn } from './helpers.mjs';
+import { noHorizontalScroll, seriousViolations, signIn, watchDialogs } from './helpers.mjs';
 import { post, request, setupOwner, strongPassword } from '../api/helpers/server.mjs';
 
 const SCRIPT_NAME = '<script>alert(1)</script>';
 const IMG_NAME = '"><img src=x onerror=alert(2)>';
-
-// Every alert/confirm/prompt the page raised; confirms from data-confirm are accepted.
-function watchDialogs(page) {
-	const alerts = [];
-	page.on('dialog', (d) => {
-		if (d.type() === 'confirm') return d.accept();
-		alerts.push(`${d.type()}: ${d.message()}`);
-		return d.dismiss();
-	});
-	return alerts;
-}
 
 async function apiToken(server, who) {
 	const res = await post(server, '/api/v1/auth/login', { json: { email: who.email, password: who.password } });

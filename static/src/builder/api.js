@@ -1,5 +1,6 @@
-// The builder's calls to the API: same origin, the session cookie, and the page's CSRF
-// token in X-CSRF-Token for every write (the server checks it and the Origin).
+// The builder's calls to the API: same origin, the session cookie, the page's workspace in
+// X-Parallax-Workspace, and the page's CSRF token in X-CSRF-Token for every write (the
+// server checks it and the Origin).
 let csrf = '';
 
 export function setCsrf(token) {
@@ -14,6 +15,10 @@ export async function api(method, url, body, signal) {
 		init.body = JSON.stringify(body);
 	}
 	if (method !== 'GET') init.headers['X-CSRF-Token'] = csrf;
+	// the workspace this page was drawn in, not the browser's latest pick: a switch in another
+	// tab must not send this canvas's save to another workspace
+	const workspace = document.body.dataset.workspace;
+	if (workspace) init.headers['X-Parallax-Workspace'] = workspace;
 	let res;
 	try {
 		res = await fetch(url, init);

@@ -28,18 +28,38 @@ int web_safe_next(const char *next)
 	return 1;
 }
 
-/* /login?tenant=SLUG: "Sign in with <provider>" for that organization, when it uses SSO. */
-static void sso_button_add(struct req *r, cJSON *ctx)
+/*
+ * "Sign in with <provider>" on the sign-in page: for /login?tenant=SLUG, or for the
+ * organization whose domain the email of /login?sso_email= has. It is a link, not a form:
+ * the page's CSP (form-action 'self') stops a form submission that redirects to another
+ * origin, which /sso/start does. An unknown domain is the page's error; 0 or that message.
+ */
+static const char *sso_button_add(struct req *r, cJSON *ctx)
 {
-	const char *slug = req_query(r, "tenant");
+	const char *slug = req_query(r, "tenant"), *email = req_query(r, "sso_email");
+	const char *why = NULL;
 	struct db *db;
 	struct err e;
-	if (!slug || !*slug || strlen(slug) > TENANCY_SLUG_MAX || req_db(r, &db))
-		return;
+	int rc = ERR_NOT_FOUND;
+	err_clear(&e);
+	if (email && !*email)
+		email = NULL;
+	if ((!slug || !*slug) && !email)
+		return NULL;
+	if (req_db(r, &db))
+		return NULL;
 	struct sso_config *c = xcalloc(1, sizeof(*c));
-	if (!store_sso_by_slug(db, slug, c, &e)) {
+	if (slug && *slug && strlen(slug) <= TENANCY_SLUG_MAX)
+		rc = store_sso_by_slug(db, slug, c, &e);
+	else if (email && strchr(email, '@') && strlen(email) <= TENANCY_EMAIL_MAX)
+		rc = web_sso_by_email(db, email, c, &e);
+	if (!rc) {
 		cJSON *b = cJSON_AddObjectToObject(ctx, "sso_tenant");
-		cJSON_AddStringToObject(b, "slug", slug);
+		/* /sso/start finds the organization again by what found it here */
+		if (slug && *slug)
+			cJSON_AddStringToObject(b, "slug", slug);
+		else
+			cJSON_AddStringToObject(b, "hint", email);
 		if (c->display_name[0]) {
 			cJSON_AddStringToObject(b, "label", c->display_name);
 		} else {
@@ -49,8 +69,14 @@ static void sso_button_add(struct req *r, cJSON *ctx)
 			cJSON_AddItemToObject(b, "label", cJSON_CreateString(arena_printf(
 				r->arena, "%.*s", (int)strcspn(h, "/?#"), h)));
 		}
+	} else if (email) {
+		cJSON_AddStringToObject(ctx, "sso_email", email);
+		why = rc == ERR_CONFLICT ? arena_printf(r->arena, "%s", e.msg) :
+					   "Single sign-on is not set up for this email's domain. "
+					   "Sign in with your password.";
 	}
 	free(c);
+	return why;
 }
 
 static int render_login(struct req *r, int status, const char *notice, const char *error)
@@ -69,7 +95,9 @@ static int render_login(struct req *r, int status, const char *notice, const cha
 		cJSON_AddStringToObject(ctx, "notice", notice);
 	if (error)
 		cJSON_AddStringToObject(ctx, "error", error);
-	sso_button_add(r, ctx);
+	const char *sso_error = sso_button_add(r, ctx);
+	if (sso_error && !error)
+		cJSON_AddStringToObject(ctx, "error", sso_error);
 	int rc = web_render(r, status, "login", ctx);
 	cJSON_Delete(ctx);
 	return rc;
@@ -112,7 +140,8 @@ int web_login_submit(struct req *r)
 		return rc;
 	rc = auth_login(db, &in, &res, &r->err);
 	api_audit_login(r, &res, rc);
-	if (rc == ERR_UNAUTHORIZED || rc == ERR_RATE_LIMITED) {
+	/* ERR_FORBIDDEN: the organization requires single sign-on; the page offers it */
+	if (rc == ERR_UNAUTHORIZED || rc == ERR_RATE_LIMITED || rc == ERR_FORBIDDEN) {
 		char msg[ERR_MSG_MAX];
 		str_copy(msg, sizeof(msg), r->err.msg);
 		login_result_release(&res);

@@ -115,6 +115,19 @@ static void query_add(struct buf *b, const char *key, const char *value)
 	}
 }
 
+int web_sso_by_email(struct db *db, const char *email, struct sso_config *c, struct err *e)
+{
+	char domain[256];
+	const char *at = strrchr(email, '@');
+	size_t i = 0;
+	if (!at)
+		return err_setc(e, ERR_NOT_FOUND, "not_found", NULL, "no domain in the email");
+	for (at++; at[i] && i < sizeof(domain) - 1; i++)
+		domain[i] = (char)(at[i] >= 'A' && at[i] <= 'Z' ? at[i] | 0x20 : at[i]);
+	domain[i] = '\0';
+	return store_sso_by_domain(db, domain, c, e);
+}
+
 /* GET /sso/start */
 int web_sso_start(struct req *r)
 {
@@ -143,13 +156,7 @@ int web_sso_start(struct req *r)
 	if (slug && *slug && strlen(slug) <= TENANCY_SLUG_MAX) {
 		rc = store_sso_by_slug(db, slug, c, &e);
 	} else if (email && strchr(email, '@') && strlen(email) <= TENANCY_EMAIL_MAX) {
-		char domain[256];
-		const char *at = strrchr(email, '@') + 1;
-		size_t i = 0;
-		for (; at[i] && i < sizeof(domain) - 1; i++)
-			domain[i] = (char)(at[i] >= 'A' && at[i] <= 'Z' ? at[i] | 0x20 : at[i]);
-		domain[i] = '\0';
-		rc = store_sso_by_domain(db, domain, c, &e);
+		rc = web_sso_by_email(db, email, c, &e);
 	} else {
 		rc = refuse(r, 400, "Enter your work email, or use your organization's sign-in link.");
 		goto out;

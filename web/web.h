@@ -157,6 +157,9 @@ void web_set_session_cookie(struct req *r, const char *value, int64_t max_age_s)
  * (web/settings_sso.c). */
 int web_sso_start(struct req *r);
 int web_sso_callback(struct req *r);
+struct sso_config;
+/* The organization whose SSO allows email's domain (store_sso_by_domain's answers). */
+int web_sso_by_email(struct db *db, const char *email, struct sso_config *c, struct err *e);
 int web_settings_sso(struct req *r);
 int web_settings_sso_delete(struct req *r);
 

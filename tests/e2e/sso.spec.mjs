@@ -223,7 +223,8 @@ test('browser sign-in through the provider: from the button and from the work-em
 		await expect(page.locator('#role')).toHaveText('developer'); // eng = developer
 		await expect(page.locator('.who')).toContainText(USERS.alice.name);
 		await expect(page.locator('.tenant')).toHaveText(ctx.tenant.name);
-		// provisioned into the default workspace (the shell does not name workspaces)
+		// provisioned into the default workspace, which the shell's switcher names
+		await expect(page.locator('#ws-current')).toHaveText(home.name);
 		const me = await page.request.get('/api/v1/auth/me');
 		expect(me.status()).toBe(200);
 		expect((await me.json()).user.email).toBe(USERS.alice.email);

@@ -14,7 +14,9 @@
  *
  *   - an account is found by its provider identity (issuer, subject), never
  *     by email alone; a first sign-in may link an existing account with the
- *     same email only when the provider says the email is verified;
+ *     same email only when the provider says the email is verified and the
+ *     account is already a member of this tenant (users are shared by all
+ *     tenants: one tenant's provider never vouches for another's people);
  *   - the email's domain must be one the tenant allows (when it lists any);
  *   - without a membership, just-in-time provisioning (when on) adds one in
  *     the default workspace with the role the groups map to; with one, the
@@ -296,7 +298,20 @@ static int account_for(struct req *r, struct db *db, const struct sso_config *c,
 				       "password.";
 				*slug = "email_unverified";
 			} else {
-				str_copy(user_id, UUID_STR_LEN, u.id);
+				/* only an account of this organization: a tenant's provider vouches
+				 * for its own people, never for another organization's */
+				int mrc = store_member_get(db, c->tenant_id, u.id, &m, &r->err);
+				if (mrc == ERR_NOT_FOUND) {
+					err_clear(&r->err);
+					*why = "An account with this email exists outside this "
+					       "organization: ask an admin to invite it, then sign in "
+					       "again.";
+					*slug = "account_elsewhere";
+				} else if (mrc) {
+					rc = mrc;
+				} else {
+					str_copy(user_id, UUID_STR_LEN, u.id);
+				}
 			}
 		} else if (rc == ERR_NOT_FOUND) {
 			rc = 0;

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, setupOwner, request, sql } from './helpers/server.mjs';
 import { inviteMember, login } from './helpers/roles.mjs';
+import { createSecondTenant } from './helpers/tenants.mjs';
 import { startIdp } from '../idp/idp.mjs';
 
 const CLIENT = { client_id: 'parallax-test', client_secret: 'a-client-secret-that-is-long-enough-0123456789' };
@@ -246,6 +247,16 @@ describe('single sign-on', () => {
 		const who = await me(d.session);
 		assert.equal(who.json.user.email, users.dave.email);
 		assert.equal(who.json.role, 'admin', 'admins maps to admin');
+	});
+
+	test("a verified email of another organization's account never links, even with provisioning on", async () => {
+		const other = await createSecondTenant(server);
+		idp.setUser('mallory-sub', { email: other.email, email_verified: true, name: 'Not Otto', groups: ['admins'], password: 'mallory-pw' });
+		assert.equal((await configure({ allowed_domains: [] })).status, 200);
+		await refused(() => fullLogin({ email: other.email, password: 'mallory-pw' }), 401, /exists outside this organization/);
+		assert.deepEqual(await sql(server, `SELECT COUNT(*) FROM user_identities WHERE subject = 'mallory-sub'`), [['0']]);
+		assert.deepEqual(await sql(server, `SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = '${other.email}'`), [['1']]);
+		assert.equal((await configure({})).status, 200);
 	});
 
 	test('a domain the tenant does not allow, and no provisioning for strangers', async () => {
